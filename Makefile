@@ -12,6 +12,10 @@
 # build/test (ASan + UBSan), build/fuzz (clang + libFuzzer).
 
 .DEFAULT_GOAL := all
+# One job per core unless the caller chose (-j1 to serialise).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
@@ -31,14 +35,16 @@ FUZZ_CC := clang
 
 # Debian packages, checked (and installed when missing) before anything else.
 DEBS := gcc make binutils pkg-config python3 python3-pytest python3-requests \
-        clang libclang-rt-14-dev clang-format libcriterion-dev
+        clang libclang-rt-14-dev clang-format libcriterion-dev wrk procps
+# Only `make bench` needs these: nginx is the reference server.
+DEBS_BENCH := nginx-light
 
 # pkg-config modules; recursive (=) so they are only expanded in recipes,
 # after `deps` has installed them.
 LIB_PKGS  :=
 TEST_PKGS := criterion
 LIB_CFLAGS   = $(if $(LIB_PKGS),$(shell pkg-config --cflags $(LIB_PKGS)))
-LIB_LDLIBS   = $(if $(LIB_PKGS),$(shell pkg-config --libs $(LIB_PKGS))) -lm
+LIB_LDLIBS   = $(if $(LIB_PKGS),$(shell pkg-config --libs $(LIB_PKGS))) -pthread -lm
 TEST_CFLAGS_PKG = $(shell pkg-config --cflags $(TEST_PKGS))
 TEST_LDLIBS_PKG = $(shell pkg-config --libs $(TEST_PKGS))
 
@@ -55,12 +61,12 @@ FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
 SRC        := $(sort $(wildcard src/*/*.c))
 HDR        := $(sort $(wildcard include/keel/*.h src/*/*.h))
 APP_SRC    := $(sort $(wildcard apps/*/*.c apps/*/*.h))
-UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BENCH_SRC  := $(sort $(wildcard bench/*_bench.c))
-IVIEW_SRC  := $(sort $(wildcard examples/interview/*.c))
+EX_SRC     := $(sort $(wildcard examples/*/*.c tests/apps/*.c))
 FMT_FILES  := $(sort $(SRC) $(HDR) $(APP_SRC) $(UNIT_SRC) $(FUZZ_SRC) \
-              $(BENCH_SRC) $(IVIEW_SRC) $(wildcard tests/unit/*.h))
+              $(BENCH_SRC) $(EX_SRC) $(wildcard tests/unit/*.h))
 
 REL_OBJ  := $(SRC:%.c=build/release/obj/%.o)
 TEST_OBJ := $(SRC:%.c=build/test/obj/%.o)
@@ -74,12 +80,12 @@ FUZZ_LIB_A := build/fuzz/libkeel.a
 UNIT_BIN   := build/test/unit_tests
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=build/release/bench/%)
-IVIEW_REL  := $(IVIEW_SRC:%.c=build/release/%)
-IVIEW_TEST := $(IVIEW_SRC:%.c=build/test/%)
+EX_REL     := $(EX_SRC:%.c=build/release/%)
+EX_TEST    := $(EX_SRC:%.c=build/test/%)
 
 CHECK_STAMP := build/check-source.stamp
 
-.PHONY: all deps release testbuild fuzzbuild run test test-unit \
+.PHONY: all deps deps-bench release testbuild fuzzbuild run test test-unit \
         test-integration check-format check-source bench fuzz fuzz-smoke \
         install uninstall clean format
 
@@ -88,8 +94,11 @@ all: release
 deps:
 	@sh tools/deps.sh $(DEBS)
 
-release: $(REL_LIB_A) $(REL_LIB_SO) build/release/libkeel.so $(IVIEW_REL)
-testbuild: $(TEST_LIB_A) $(UNIT_BIN) $(IVIEW_TEST)
+deps-bench: deps
+	@sh tools/deps.sh $(DEBS_BENCH)
+
+release: $(REL_LIB_A) $(REL_LIB_SO) build/release/libkeel.so $(EX_REL)
+testbuild: $(TEST_LIB_A) $(UNIT_BIN) $(EX_TEST)
 fuzzbuild: $(FUZZ_BINS)
 
 # ---------------------------------------------------------------- checks
@@ -124,7 +133,7 @@ build/fuzz/obj/%.o: %.c | deps $(CHECK_STAMP)
 -include $(REL_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
 -include $(UNIT_SRC:%.c=build/test/obj/%.d) $(FUZZ_SRC:%.c=build/fuzz/obj/%.d)
 -include $(BENCH_SRC:%.c=build/release/obj/%.d)
--include $(IVIEW_SRC:%.c=build/release/obj/%.d) $(IVIEW_SRC:%.c=build/test/obj/%.d)
+-include $(EX_SRC:%.c=build/release/obj/%.d) $(EX_SRC:%.c=build/test/obj/%.d)
 
 # ---------------------------------------------------------------- libraries
 $(REL_LIB_A): $(REL_OBJ)
@@ -159,15 +168,27 @@ build/release/bench/%: build/release/obj/bench/%.o $(REL_LIB_A)
 	$(CC) -O2 -g -o $@ $^ $(LIB_LDLIBS)
 
 build/release/examples/%: build/release/obj/examples/%.o $(REL_LIB_A)
-	$(CC) -O2 -g -o $@ $^ $(LIB_LDLIBS)
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -pthread -o $@ $^ $(LIB_LDLIBS)
+
+build/release/tests/apps/%: build/release/obj/tests/apps/%.o $(REL_LIB_A)
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -pthread -o $@ $^ $(LIB_LDLIBS)
 
 build/test/examples/%: build/test/obj/examples/%.o $(TEST_LIB_A)
-	$(CC) $(TEST_FLAGS) -o $@ $^ $(LIB_LDLIBS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_FLAGS) -pthread -o $@ $^ $(LIB_LDLIBS)
+
+build/test/tests/apps/%: build/test/obj/tests/apps/%.o $(TEST_LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_FLAGS) -pthread -o $@ $^ $(LIB_LDLIBS)
 
 # ---------------------------------------------------------------- commands
+# Until Conduit exists, the main program is the hello example.
+RUN_ARGS ?= --port 8080
 run: release
-	@echo "keel: nothing to serve yet. The HTTP server (issue 3) is not built;"
-	@echo "      'make test' runs the test suites, 'make bench' the benchmarks."
+	@echo "keel: serving examples/hello on http://127.0.0.1:8080/plaintext and /json (Ctrl-C stops)"
+	@exec build/release/examples/hello/hello $(RUN_ARGS)
 
 # Unit and integration suites both run even when the first fails, so the
 # output always ends with both summaries; the exit status reports either.
@@ -187,8 +208,10 @@ test-integration: release testbuild
 	KEEL_BUILD=build/test KEEL_RELEASE=build/release \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
-bench: $(BENCH_BINS)
+bench: deps-bench release $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+	@if [ -x bench/http/run.sh ]; then echo "== bench/http/run.sh"; \
+	  bench/http/run.sh; fi
 
 # Each target keeps a corpus under build/fuzz/corpus and starts from the
 # committed seeds in tests/fuzz/seeds/<name>/ when present.

@@ -7,4 +7,27 @@
 
 #include "keel/common.h"
 
+#include "keel/arena.h"
+#include "keel/buf.h"
+#include "keel/clock.h"
+#include "keel/config.h"
+#include "keel/coro.h"
+#include "keel/email.h"
+#include "keel/heap.h"
+#include "keel/http.h"
+#include "keel/ip.h"
+#include "keel/list.h"
+#include "keel/log.h"
+#include "keel/loop.h"
+#include "keel/req.h"
+#include "keel/res.h"
+#include "keel/select.h"
+#include "keel/serve.h"
+#include "keel/server.h"
+#include "keel/sort.h"
+#include "keel/static.h"
+#include "keel/str.h"
+#include "keel/threadpool.h"
+#include "keel/walk.h"
+
 #endif
