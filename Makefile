@@ -35,13 +35,14 @@ FUZZ_CC := clang
 
 # Debian packages, checked (and installed when missing) before anything else.
 DEBS := gcc make binutils pkg-config python3 python3-pytest python3-requests \
-        clang libclang-rt-14-dev clang-format libcriterion-dev wrk procps
+        clang libclang-rt-14-dev clang-format libcriterion-dev wrk procps \
+        libjansson-dev zlib1g-dev
 # Only `make bench` needs these: nginx is the reference server.
 DEBS_BENCH := nginx-light
 
 # pkg-config modules; recursive (=) so they are only expanded in recipes,
 # after `deps` has installed them.
-LIB_PKGS  :=
+LIB_PKGS  := jansson zlib
 TEST_PKGS := criterion
 LIB_CFLAGS   = $(if $(LIB_PKGS),$(shell pkg-config --cflags $(LIB_PKGS)))
 LIB_LDLIBS   = $(if $(LIB_PKGS),$(shell pkg-config --libs $(LIB_PKGS))) -pthread -lm

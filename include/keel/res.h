@@ -18,6 +18,16 @@
 
 /** Set the status (also settable by the handler's return value). */
 KEEL_API void keel_res_status(keel_res_t *res, int status);
+/** The status set so far (200 until changed). */
+KEEL_API int keel_res_get_status(const keel_res_t *res);
+/**
+ * Value of the first header `name` (case-insensitive) the handler added, in
+ * *value (valid until the header list changes); 0 or KEEL_ENOENT.
+ */
+KEEL_API int keel_res_header_get(const keel_res_t *res, const char *name,
+                                 keel_str_t *value);
+/** Remove every header called `name`; returns how many were removed. */
+KEEL_API int keel_res_header_remove(keel_res_t *res, const char *name);
 /** Add a header field; KEEL_EINVAL for CR/LF/NUL or a bad name. */
 KEEL_API int keel_res_header(keel_res_t *res, const char *name,
                              const char *value);

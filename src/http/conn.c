@@ -27,12 +27,18 @@
 #include "keel/res.h"
 #include "conn.h"
 
-#define LINGER_MS   2000
-#define LINGER_MAX  (64 * 1024)
-#define ARENA_CHUNK 4096
-#define ARENA_CAP   ((size_t)8 << 20) /* per-request memory bound */
+#define LINGER_MS      2000
+#define LINGER_MAX     (64 * 1024)
+#define IDLE_SHRINK_MS 1000 /* keep-alive buffers kept this long */
+#define ARENA_CHUNK    4096
+#define ARENA_CAP      ((size_t)8 << 20) /* per-request memory bound */
 
 static void conn_drive(keel_conn_t *c);
+
+static size_t out_pending(const keel_conn_t *c)
+{
+	return c->out.len - c->out_pos;
+}
 
 /* ------------------------------------------------------------ lifecycle */
 
@@ -83,6 +89,21 @@ static void conn_close(keel_conn_t *c)
 	keel_loop_defer(w->loop, &c->task, conn_free_task, c);
 }
 
+/* Idle connections keep no buffers: memory per keep-alive client stays
+ * at the size of this struct. */
+static void conn_shrink(keel_conn_t *c)
+{
+	if (c->in_pos == c->in_len && out_pending(c) == 0) {
+		free(c->in);
+		c->in = NULL;
+		c->in_cap = c->in_len = c->in_pos = 0;
+		keel_buf_deinit(&c->out);
+		keel_buf_deinit(&c->req.body);
+		keel__res_deinit(&c->res);
+		keel_arena_deinit(&c->req.arena);
+	}
+}
+
 static void on_timeout(keel_loop_t *loop, keel_timer_t *t)
 {
 	(void)loop;
@@ -90,6 +111,11 @@ static void on_timeout(keel_loop_t *loop, keel_timer_t *t)
 	if (c->write_stalled) {
 		/* The client stopped reading: nothing more can reach it. */
 		conn_close(c);
+		return;
+	}
+	if (c->state == KEEL_CONN_IDLE && c->shrink_pending) {
+		conn_shrink(c);
+		keel__conn_arm(c, c->w->cfg->idle_timeout_ms - IDLE_SHRINK_MS);
 		return;
 	}
 	if (c->state == KEEL_CONN_HEAD || c->state == KEEL_CONN_BODY) {
@@ -104,7 +130,20 @@ static void on_timeout(keel_loop_t *loop, keel_timer_t *t)
 void keel__conn_arm(keel_conn_t *c, int64_t ms)
 {
 	c->write_stalled = false;
+	c->shrink_pending = false;
 	keel_loop_timer_start(c->w->loop, &c->timer, ms, on_timeout, c);
+}
+
+/*
+ * Keep-alive wait in two steps: buffers are kept for the first moments
+ * (a busy client's next request reuses them, no malloc), then released
+ * (an idle client costs only this struct), then the idle timeout closes.
+ */
+void keel__conn_arm_idle(keel_conn_t *c)
+{
+	int64_t idle = c->w->cfg->idle_timeout_ms;
+	keel__conn_arm(c, idle < IDLE_SHRINK_MS ? idle : IDLE_SHRINK_MS);
+	c->shrink_pending = idle > IDLE_SHRINK_MS;
 }
 
 static void on_io(keel_loop_t *loop, keel_io_t *io, uint32_t events)
@@ -115,6 +154,8 @@ static void on_io(keel_loop_t *loop, keel_io_t *io, uint32_t events)
 		c->readable = true;
 	if (events & KEEL_IO_WRITE)
 		c->writable = true;
+	if (events & (KEEL_IO_HUP | KEEL_IO_ERROR))
+		c->peer_hup = true;
 	conn_drive(c);
 }
 
@@ -158,11 +199,6 @@ void keel__conn_open(keel_worker_t *w, int fd, const struct sockaddr *peer)
 }
 
 /* ------------------------------------------------------------ socket I/O */
-
-static size_t out_pending(const keel_conn_t *c)
-{
-	return c->out.len - c->out_pos;
-}
 
 /* -------------------------------------------------------------- requests */
 
@@ -243,6 +279,29 @@ static int handler_start(keel_conn_t *c)
 	return KEEL_OK;
 }
 
+/*
+ * "<pid hex>-<counter hex>": unique per server run across workers.  The
+ * prefix is formatted once per worker; snprintf and getpid per request
+ * were a measurable share of a pipelined benchmark.
+ */
+static void request_id(keel_worker_t *w, char out[40])
+{
+	if (!w->id_prefix_len)
+		w->id_prefix_len =
+		        (size_t)snprintf(w->id_prefix, sizeof(w->id_prefix),
+		                         "%x-", (unsigned)getpid());
+	memcpy(out, w->id_prefix, w->id_prefix_len);
+	char tmp[16];
+	size_t i = sizeof(tmp);
+	uint64_t v = ++w->req_counter;
+	do {
+		tmp[--i] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v && i > 0);
+	memcpy(out + w->id_prefix_len, tmp + i, sizeof(tmp) - i);
+	out[w->id_prefix_len + sizeof(tmp) - i] = '\0';
+}
+
 /* Set up req from a parsed head of `len` bytes at in + in_pos. */
 static int request_begin(keel_conn_t *c, size_t len)
 {
@@ -266,8 +325,7 @@ static int request_begin(keel_conn_t *c, size_t len)
 	r->path = (keel_str_t){path, plen};
 	c->in_pos += len;
 	r->start_ns = keel_clock_cached_ns();
-	snprintf(r->id, sizeof(r->id), "%x-%llx", (unsigned)getpid(),
-	         (unsigned long long)++w->req_counter);
+	request_id(w, r->id);
 	r->client = keel__client_addr(w, c);
 	c->req_active = true;
 	c->body_raw = 0;
@@ -393,21 +451,6 @@ static int step_linger(keel_conn_t *c)
 	}
 }
 
-/* Idle connections keep no buffers: memory per keep-alive client stays
- * at the size of this struct. */
-static void conn_shrink(keel_conn_t *c)
-{
-	if (c->in_pos == c->in_len && out_pending(c) == 0) {
-		free(c->in);
-		c->in = NULL;
-		c->in_cap = c->in_len = c->in_pos = 0;
-		keel_buf_deinit(&c->out);
-		keel_buf_deinit(&c->req.body);
-		keel__res_deinit(&c->res);
-		keel_arena_deinit(&c->req.arena);
-	}
-}
-
 static void conn_drive(keel_conn_t *c)
 {
 	for (;;) {
@@ -422,11 +465,8 @@ static void conn_drive(keel_conn_t *c)
 		case KEEL_CONN_CLOSED:
 		default: return;
 		}
-		if (rc == KEEL_AGAIN) {
-			if (c->state == KEEL_CONN_IDLE)
-				conn_shrink(c);
+		if (rc == KEEL_AGAIN)
 			return;
-		}
 		if (rc < 0) {
 			conn_close(c);
 			return;

@@ -74,7 +74,9 @@ struct keel_conn {
 	int file_fd; /* file body sent after `out` with sendfile, -1: none */
 	off_t file_off;
 	uint64_t file_left;
-	bool write_stalled; /* the write timeout replaced the state's timer */
+	bool write_stalled;  /* the write timeout replaced the state's timer */
+	bool shrink_pending; /* idle timer: release buffers when it fires */
+	bool peer_hup;       /* EPOLLRDHUP seen: read until EOF */
 	keel_http_chunked_t chunked;
 	size_t body_raw; /* undecoded chunked bytes after req.body.len */
 	char *pend;      /* bytes after a chunked body, for the next request */
@@ -108,6 +110,8 @@ struct keel_worker {
 	keel_timer_t deadline_timer;
 	keel_conn_t *current; /* connection whose handler is running */
 	uint64_t req_counter;
+	char id_prefix[16]; /* "<pid hex>-" for request ids */
+	size_t id_prefix_len;
 	keel_cidr_t *trusted;
 	size_t ntrusted;
 	keel_http_header_t *scratch_headers; /* parse target, max_fields */
@@ -125,6 +129,8 @@ void keel__conn_close_all(keel_worker_t *w);
 
 /** Arm the connection's one timer for `ms` from now. */
 void keel__conn_arm(keel_conn_t *c, int64_t ms);
+/** Arm the keep-alive wait (buffers released after a short while). */
+void keel__conn_arm_idle(keel_conn_t *c);
 /** Make room at the end of the read buffer; 0, KEEL_ENOMEM, KEEL_ELIMIT. */
 int keel__conn_make_room(keel_conn_t *c);
 /** recv into dst: bytes (>0), 0 at EOF, KEEL_AGAIN, or KEEL_EIO. */
@@ -157,6 +163,8 @@ void keel__res_reject(keel_conn_t *c, int status);
 
 /** "Sun, 06 Nov 1994 08:49:37 GMT", cached per second; 29 bytes. */
 const char *keel__http_date(void);
+/** "Server: keel\r\nDate: <date>\r\n", cached per second. */
+keel_str_t keel__http_date_lines(void);
 
 /** Open/close the access log configured for `w`; 0 or KEEL_EIO. */
 int keel__access_open(keel_worker_t *w);

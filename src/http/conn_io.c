@@ -52,6 +52,13 @@ ssize_t keel__conn_recv(keel_conn_t *c, char *dst, size_t cap)
 {
 	for (;;) {
 		ssize_t n = recv(c->io.fd, dst, cap, 0);
+		/* A short read drained the socket: another recv would only say
+		 * EAGAIN.  New data (or a FIN) raises a new edge-triggered
+		 * event, except a FIN that already came with this data:
+		 * EPOLLRDHUP told us, so keep reading then until recv sees the
+		 * EOF. */
+		if (n > 0 && (size_t)n < cap && !c->peer_hup)
+			c->readable = false;
 		if (n >= 0)
 			return n;
 		if (errno == EINTR)
@@ -80,7 +87,7 @@ static void write_resumed(keel_conn_t *c)
 {
 	const keel_server_config_t *cfg = c->w->cfg;
 	if (c->state == KEEL_CONN_IDLE)
-		keel__conn_arm(c, cfg->idle_timeout_ms);
+		keel__conn_arm_idle(c);
 	else if (c->state == KEEL_CONN_HEAD)
 		keel__conn_arm(c, cfg->header_timeout_ms);
 	else if (c->state == KEEL_CONN_BODY)
