@@ -17,6 +17,7 @@ ifeq ($(filter -j%,$(MAKEFLAGS)),)
 MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 .DELETE_ON_ERROR:
+.SECONDARY:
 .SUFFIXES:
 
 VERSION   := 0.1.0

@@ -84,7 +84,9 @@ def main(argv):
         return 2
     pid, host, port = int(argv[1]), argv[2], int(argv[3])
     path, n = argv[4], int(argv[5])
-    settle = float(argv[6]) if len(argv) == 7 else 1.0
+    # Longer than keel's one-second keep-alive buffer grace
+    # (src/http/conn.c IDLE_SHRINK_MS): idle connections are measured idle.
+    settle = float(argv[6]) if len(argv) == 7 else 2.5
     limit = raise_nofile(n + 64)
     if limit < n + 16:
         n = limit - 16

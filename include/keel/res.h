@@ -51,6 +51,19 @@ KEEL_API int keel_res_printf(keel_res_t *res, const char *fmt, ...)
  */
 KEEL_API int keel_res_file(keel_res_t *res, int fd, uint64_t offset,
                            uint64_t len);
+/**
+ * Stream the body instead of building it: sends the head now (chunked for
+ * HTTP/1.1; HTTP/1.0 gets a close-delimited body), after which each
+ * keel_res_stream_write is sent as it comes, the handler waiting (without
+ * blocking the worker) while the client is slow.  Set status and headers
+ * first.  KEEL_ESTATE if already streaming, KEEL_EINVAL for 1xx/204/304.
+ */
+KEEL_API int keel_res_stream_begin(keel_res_t *res);
+/** Send one piece; KEEL_ECLOSED once the client is gone or timed out. */
+KEEL_API int keel_res_stream_write(keel_res_t *res, const void *data,
+                                   size_t len);
+/** End the stream (also done when the handler returns without it). */
+KEEL_API int keel_res_stream_end(keel_res_t *res);
 /** The body buffer, for writers that stream into it; unused under a file. */
 KEEL_API keel_buf_t *keel_res_buf(keel_res_t *res);
 /**

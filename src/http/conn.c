@@ -34,6 +34,7 @@
 #define ARENA_CAP      ((size_t)8 << 20) /* per-request memory bound */
 
 static void conn_drive(keel_conn_t *c);
+static void request_after(keel_conn_t *c, size_t bytes, bool keep);
 
 static size_t out_pending(const keel_conn_t *c)
 {
@@ -108,6 +109,14 @@ static void on_timeout(keel_loop_t *loop, keel_timer_t *t)
 {
 	(void)loop;
 	keel_conn_t *c = t->data;
+	if (c->state == KEEL_CONN_HANDLER) {
+		/* Only a stalled stream arms the timer while a handler runs:
+		 * wake it with the error so it can unwind, then close. */
+		c->res.close = true;
+		if (c->stream_wait)
+			keel__conn_resume(c, KEEL_ETIMEDOUT);
+		return;
+	}
 	if (c->write_stalled) {
 		/* The client stopped reading: nothing more can reach it. */
 		conn_close(c);
@@ -156,6 +165,11 @@ static void on_io(keel_loop_t *loop, keel_io_t *io, uint32_t events)
 		c->writable = true;
 	if (events & (KEEL_IO_HUP | KEEL_IO_ERROR))
 		c->peer_hup = true;
+	if (c->state == KEEL_CONN_HANDLER) {
+		if (c->stream_wait && c->writable)
+			keel__conn_resume(c, KEEL_OK);
+		return;
+	}
 	conn_drive(c);
 }
 
@@ -179,6 +193,7 @@ void keel__conn_open(keel_worker_t *w, int fd, const struct sockaddr *peer)
 	keel_buf_init(&c->res.body, SIZE_MAX / 2);
 	keel_arena_init(&c->req.arena, ARENA_CHUNK, ARENA_CAP);
 	c->req.conn = c;
+	c->res.conn = c;
 	if (keel_loop_io_start(w->loop, &c->io, fd,
 	                       KEEL_IO_READ | KEEL_IO_WRITE, on_io, c) < 0) {
 		close(fd);
@@ -209,19 +224,38 @@ static intptr_t handler_main(void *arg)
 	return w->handler(&c->req, &c->res, w->ud);
 }
 
+/* A streamed response's head is already out: only its end is left. */
+static bool request_finish_stream(keel_conn_t *c, size_t *bytes)
+{
+	*bytes = (size_t)c->res.stream_bytes;
+	return keel__res_stream_done(c);
+}
+
 static void request_done(keel_conn_t *c, intptr_t status)
 {
 	keel_worker_t *w = c->w;
+	if (c->res.streaming) {
+		size_t sent;
+		bool ok = request_finish_stream(c, &sent);
+		request_after(c, sent, ok);
+		return;
+	}
 	/* 1xx is interim only: a handler's final answer cannot be one. */
 	c->res.status = status >= 200 && status <= 599 ? (int)status : 500;
 	if (status < 200 || status > 599) {
 		keel_buf_reset(&c->res.body);
 		keel__res_drop_file(&c->res);
 	}
-	c->requests++;
 	bool keep = c->req.head.keep_alive && !c->res.close && !w->draining &&
-	            c->requests < (unsigned)w->cfg->max_requests_per_conn;
-	size_t bytes = keel__res_serialize(c, keep);
+	            c->requests + 1 < (unsigned)w->cfg->max_requests_per_conn;
+	request_after(c, keel__res_serialize(c, keep), keep);
+}
+
+/* The response is queued: log it, release the request, pick what next. */
+static void request_after(keel_conn_t *c, size_t bytes, bool keep)
+{
+	keel_worker_t *w = c->w;
+	c->requests++;
 	keel__access_record(w, c, bytes);
 	keel_arena_reset(&c->req.arena);
 	keel_buf_reset(&c->req.body);
@@ -234,8 +268,10 @@ static void request_done(keel_conn_t *c, intptr_t status)
 		return;
 	}
 	c->state = c->in_pos < c->in_len ? KEEL_CONN_HEAD : KEEL_CONN_IDLE;
-	keel__conn_arm(c, c->state == KEEL_CONN_HEAD ? w->cfg->header_timeout_ms
-	                                             : w->cfg->idle_timeout_ms);
+	if (c->state == KEEL_CONN_HEAD)
+		keel__conn_arm(c, w->cfg->header_timeout_ms);
+	else
+		keel__conn_arm_idle(c);
 }
 
 static void handler_resume(keel_conn_t *c, intptr_t value)

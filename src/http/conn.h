@@ -35,6 +35,11 @@ struct keel_req {
 	keel_ip_t client;
 	int64_t start_ns;
 	char id[40];
+	/* Set by the app's dispatcher (src/web/dispatch.c) for the length of
+	 * one dispatch; NULL/0 otherwise. */
+	const struct keel_route *route;   /* the matched route */
+	const keel_http_header_t *params; /* path parameters: name, value */
+	size_t nparams;
 };
 
 struct keel_res {
@@ -44,6 +49,10 @@ struct keel_res {
 	bool close;  /* the handler asked for Connection: close */
 	int file_fd; /* body read from this file instead (-1: none) */
 	uint64_t file_off, file_len;
+	keel_conn_t *conn; /* NULL outside a server connection (test client) */
+	bool streaming;    /* head already sent, body goes out in chunks */
+	bool stream_ended, stream_broken;
+	uint64_t stream_bytes;
 };
 
 enum keel_conn_state {
@@ -77,6 +86,7 @@ struct keel_conn {
 	bool write_stalled;  /* the write timeout replaced the state's timer */
 	bool shrink_pending; /* idle timer: release buffers when it fires */
 	bool peer_hup;       /* EPOLLRDHUP seen: read until EOF */
+	bool stream_wait;    /* handler waits for the socket to drain */
 	keel_http_chunked_t chunked;
 	size_t body_raw; /* undecoded chunked bytes after req.body.len */
 	char *pend;      /* bytes after a chunked body, for the next request */
@@ -158,6 +168,10 @@ void keel__res_drop_file(keel_res_t *res);
  * A file body moves to c->file_fd, to be sent once `out` is written.
  */
 size_t keel__res_serialize(keel_conn_t *c, bool keep_alive);
+/** Queue the head of a streamed response (chunked, or close-delimited). */
+void keel__res_stream_head(keel_conn_t *c);
+/** After the handler: finish a streamed response; false: must close. */
+bool keel__res_stream_done(keel_conn_t *c);
 /** Queue a refusal (status, small JSON body, Connection: close). */
 void keel__res_reject(keel_conn_t *c, int status);
 

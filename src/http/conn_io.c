@@ -99,8 +99,15 @@ static int out_flush(keel_conn_t *c)
 {
 	int flags = MSG_NOSIGNAL | (c->file_fd >= 0 ? MSG_MORE : 0);
 	while (c->out_pos < c->out.len) {
-		if (!c->writable)
+		if (!c->writable) {
+			/* Still blocked from an earlier try: make sure the
+			 * write timeout is running (a state change may have
+			 * replaced the timer meanwhile). */
+			if (!c->write_stalled ||
+			    !keel_loop_timer_active(&c->timer))
+				write_stall(c);
 			return KEEL_AGAIN;
+		}
 		ssize_t n = send(c->io.fd, c->out.data + c->out_pos,
 		                 c->out.len - c->out_pos, flags);
 		if (n < 0 && errno == EINTR)
@@ -127,8 +134,15 @@ static int out_flush(keel_conn_t *c)
 static int file_flush(keel_conn_t *c)
 {
 	while (c->file_left > 0) {
-		if (!c->writable)
+		if (!c->writable) {
+			/* Still blocked from an earlier try: make sure the
+			 * write timeout is running (a state change may have
+			 * replaced the timer meanwhile). */
+			if (!c->write_stalled ||
+			    !keel_loop_timer_active(&c->timer))
+				write_stall(c);
 			return KEEL_AGAIN;
+		}
 		size_t want = c->file_left < FILE_CHUNK ? (size_t)c->file_left
 		                                        : FILE_CHUNK;
 		ssize_t n = sendfile(c->io.fd, c->file_fd, &c->file_off, want);

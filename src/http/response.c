@@ -29,6 +29,8 @@ void keel__res_reset(keel_res_t *res)
 {
 	res->status = 200;
 	res->close = false;
+	res->streaming = res->stream_ended = res->stream_broken = false;
+	res->stream_bytes = 0;
 	keel_buf_reset(&res->headers);
 	keel_buf_reset(&res->body);
 	keel__res_drop_file(res);
@@ -114,8 +116,12 @@ static bool find_header(const keel_buf_t *b, keel_str_t name, size_t *at,
 		            (keel_str_t){line, (size_t)(colon - line)}, name)) {
 			*at = pos;
 			*len = n;
-			*value = keel_str_trim((keel_str_t){
-			        colon + 1, n - (size_t)(colon + 1 - line)});
+			/* The value stops before the line's CRLF. */
+			size_t vlen = n - (size_t)(colon + 1 - line);
+			while (vlen > 0 &&
+			       (colon[vlen] == '\n' || colon[vlen] == '\r'))
+				vlen--;
+			*value = keel_str_trim((keel_str_t){colon + 1, vlen});
 			return true;
 		}
 		pos += n;
@@ -260,7 +266,9 @@ static char *put_u64(char *p, uint64_t v)
  * profiles.  Status is always three digits here (200..599, or 1xx for
  * interim answers).
  */
-static void put_head(keel_conn_t *c, bool has_body, uint64_t len,
+enum framing { FRAME_NONE, FRAME_LENGTH, FRAME_CHUNKED };
+
+static void put_head(keel_conn_t *c, enum framing framing, uint64_t len,
                      bool keep_alive)
 {
 	keel_res_t *res = &c->res;
@@ -282,10 +290,12 @@ static void put_head(keel_conn_t *c, bool has_body, uint64_t len,
 	p = put(p, "\r\n", 2);
 	p = put(p, date.ptr, date.len);
 	p = put(p, res->headers.data, res->headers.len);
-	if (has_body) {
+	if (framing == FRAME_LENGTH) {
 		p = put(p, "Content-Length: ", 16);
 		p = put_u64(p, len);
 		p = put(p, "\r\n", 2);
+	} else if (framing == FRAME_CHUNKED) {
+		p = put(p, "Transfer-Encoding: chunked\r\n", 28);
 	}
 	if (!keep_alive)
 		p = put(p, "Connection: close\r\n", 19);
@@ -352,7 +362,8 @@ size_t keel__res_serialize(keel_conn_t *c, bool keep_alive)
 	bool head = c->req.head.method == KEEL_HTTP_HEAD;
 	bool has_body = status_has_body(res->status);
 	bool file = res->file_fd >= 0;
-	put_head(c, has_body, file ? res->file_len : res->body.len, keep_alive);
+	put_head(c, has_body ? FRAME_LENGTH : FRAME_NONE,
+	         file ? res->file_len : res->body.len, keep_alive);
 	if (!has_body || head) {
 		keel__res_drop_file(res);
 		return 0;
@@ -361,6 +372,35 @@ size_t keel__res_serialize(keel_conn_t *c, bool keep_alive)
 		return queue_file(c, res);
 	queue_body(c, &res->body);
 	return res->body.len;
+}
+
+/*
+ * HTTP/1.1 streams use the chunked coding; an HTTP/1.0 client has no way
+ * to find the end of an unsized body but the connection closing.  The
+ * keep-alive promise made here may still be broken later by closing after
+ * the response, which clients must accept anyway.
+ */
+void keel__res_stream_head(keel_conn_t *c)
+{
+	keel_worker_t *w = c->w;
+	bool http11 = c->req.head.minor_version == 1;
+	bool keep = http11 && c->req.head.keep_alive && !c->res.close &&
+	            !w->draining;
+	if (!keep)
+		c->res.close = true;
+	put_head(c, http11 ? FRAME_CHUNKED : FRAME_NONE, 0, keep);
+}
+
+bool keel__res_stream_done(keel_conn_t *c)
+{
+	keel_res_t *res = &c->res;
+	bool ok = !res->stream_broken && !res->close;
+	if (!res->stream_broken && !res->stream_ended &&
+	    c->req.head.minor_version == 1 &&
+	    c->req.head.method != KEEL_HTTP_HEAD)
+		keel_buf_append(&c->out, "0\r\n\r\n", 5);
+	res->stream_ended = true;
+	return ok;
 }
 
 /*

@@ -71,6 +71,27 @@ static int big(keel_req_t *req, keel_res_t *res)
 	return 200;
 }
 
+/* n pieces of `size` bytes each, streamed as they are produced. */
+static int stream(keel_req_t *req, keel_res_t *res)
+{
+	int64_t n = query_int(req, "n", 4), size = query_int(req, "size", 10);
+	if (n < 0 || size < 1 || size > (1 << 20))
+		return keel_res_error(res, 400, "bad n or size");
+	char *piece = keel_arena_alloc(keel_req_arena(req), (size_t)size);
+	if (!piece)
+		return keel_res_error(res, 500, "no memory");
+	keel_res_header(res, "Content-Type", "text/plain");
+	if (keel_res_stream_begin(res) < 0)
+		return 500;
+	for (int64_t i = 0; i < n; i++) {
+		memset(piece, 'a' + (int)(i % 26), (size_t)size);
+		if (keel_res_stream_write(res, piece, (size_t)size) < 0)
+			return 200; /* client gone: nothing more to do */
+	}
+	keel_res_stream_end(res);
+	return 200;
+}
+
 static int route(keel_req_t *req, keel_res_t *res, void *ud)
 {
 	(void)ud;
@@ -91,6 +112,8 @@ static int route(keel_req_t *req, keel_res_t *res, void *ud)
 		return offload(req, res);
 	if (keel_str_eq(p, KEEL_STR("/big")))
 		return big(req, res);
+	if (keel_str_eq(p, KEEL_STR("/stream")))
+		return stream(req, res);
 	if (keel_str_eq(p, KEEL_STR("/status")))
 		return (int)query_int(req, "code", 200);
 	if (keel_str_eq(p, KEEL_STR("/close"))) {
