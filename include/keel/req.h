@@ -35,6 +35,19 @@ KEEL_API keel_arena_t *keel_req_arena(keel_req_t *req);
  * X-Forwarded-For when the peer is a trusted proxy.
  */
 KEEL_API const keel_ip_t *keel_req_client(const keel_req_t *req);
+/**
+ * Value of the path parameter `name` of the matched route ("{name}" in
+ * its pattern), percent-decoded; the empty slice when there is none (a
+ * matched parameter is never empty).  Valid until the response is sent.
+ */
+KEEL_API keel_str_t keel_req_param(const keel_req_t *req, const char *name);
+/**
+ * The path parameter `name` as an int64 in *out: 0, KEEL_ENOENT when there
+ * is no such parameter, KEEL_EINVAL or KEEL_ERANGE when its value is not a
+ * strict decimal int64 (never for a {name:int} parameter).
+ */
+KEEL_API int keel_req_param_int(const keel_req_t *req, const char *name,
+                                int64_t *out);
 /** This request's id ("<worker pid hex>-<counter hex>"), NUL-terminated. */
 KEEL_API const char *keel_req_id(const keel_req_t *req);
 

@@ -18,6 +18,11 @@
 
 /** Set the status (also settable by the handler's return value). */
 KEEL_API void keel_res_status(keel_res_t *res, int status);
+/**
+ * True once the head has been sent (a streamed response): status and
+ * headers can no longer change, so after hooks should leave it alone.
+ */
+KEEL_API bool keel_res_committed(const keel_res_t *res);
 /** The status set so far (200 until changed). */
 KEEL_API int keel_res_get_status(const keel_res_t *res);
 /**

@@ -40,6 +40,8 @@ struct keel_req {
 	const struct keel_route *route;   /* the matched route */
 	const keel_http_header_t *params; /* path parameters: name, value */
 	size_t nparams;
+	void *valid_params; /* structs filled by the route's declared spec */
+	void *valid_body;
 };
 
 struct keel_res {

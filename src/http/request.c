@@ -51,6 +51,31 @@ const char *keel_req_id(const keel_req_t *req)
 	return req->id;
 }
 
+/* Path parameters are few (a handful per route): a scan beats a map. */
+static const keel_http_header_t *find_param(const keel_req_t *req,
+                                            const char *name)
+{
+	keel_str_t key = keel_str_from_cstr(name);
+	for (size_t i = 0; i < req->nparams; i++)
+		if (keel_str_eq(req->params[i].name, key))
+			return &req->params[i];
+	return NULL;
+}
+
+keel_str_t keel_req_param(const keel_req_t *req, const char *name)
+{
+	const keel_http_header_t *p = find_param(req, name);
+	return p ? p->value : KEEL_STR("");
+}
+
+int keel_req_param_int(const keel_req_t *req, const char *name, int64_t *out)
+{
+	const keel_http_header_t *p = find_param(req, name);
+	if (!p)
+		return KEEL_ENOENT;
+	return keel_str_to_i64(p->value, out);
+}
+
 static bool is_trusted(const keel_worker_t *w, const keel_ip_t *ip)
 {
 	for (size_t i = 0; i < w->ntrusted; i++)

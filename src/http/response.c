@@ -94,6 +94,11 @@ static bool valid_value(keel_str_t v)
 	return true;
 }
 
+bool keel_res_committed(const keel_res_t *res)
+{
+	return res->streaming;
+}
+
 int keel_res_get_status(const keel_res_t *res)
 {
 	return res->status;
@@ -226,17 +231,30 @@ keel_buf_t *keel_res_buf(keel_res_t *res)
 
 int keel_res_error(keel_res_t *res, int status, const char *message)
 {
+	/* Headers that described the old body go; others (cookies, request
+	 * id, security headers a middleware set) stay. */
+	static const char *const body_headers[] = {"Content-Type",
+	                                           "Content-Encoding",
+	                                           "Content-Language",
+	                                           "Content-Disposition",
+	                                           "ETag",
+	                                           "Last-Modified",
+	                                           "Content-Range"};
 	keel__res_drop_file(res);
 	keel_buf_reset(&res->body);
-	keel_buf_reset(&res->headers);
+	for (size_t i = 0; i < KEEL_COUNTOF(body_headers); i++)
+		keel_res_header_remove(res, body_headers[i]);
 	keel_res_header(res, "Content-Type", "application/json");
 	keel_buf_append(&res->body, "{\"error\":\"", 10);
-	/* Messages are the server's own ASCII text; escape the two that
-	 * could still end the string. */
-	for (const char *p = message; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			keel_buf_append_char(&res->body, '\\');
-		keel_buf_append_char(&res->body, *p);
+	/* Escape what would end the string or break the JSON; other bytes
+	 * pass as they are (messages are meant to be the app's own text). */
+	for (const unsigned char *p = (const unsigned char *)message; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			keel_buf_appendf(&res->body, "\\u%04x", *p);
+		else if (*p == '"' || *p == '\\')
+			keel_buf_appendf(&res->body, "\\%c", *p);
+		else
+			keel_buf_append_char(&res->body, (char)*p);
 	}
 	keel_buf_append(&res->body, "\"}\n", 3);
 	res->status = status;
