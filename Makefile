@@ -37,13 +37,13 @@ FUZZ_CC := clang
 # Debian packages, checked (and installed when missing) before anything else.
 DEBS := gcc make binutils pkg-config python3 python3-pytest python3-requests \
         clang libclang-rt-14-dev clang-format libcriterion-dev wrk procps \
-        libjansson-dev zlib1g-dev
+        libjansson-dev zlib1g-dev libsqlite3-dev libsodium-dev
 # Only `make bench` needs these: nginx is the reference server.
 DEBS_BENCH := nginx-light
 
 # pkg-config modules; recursive (=) so they are only expanded in recipes,
 # after `deps` has installed them.
-LIB_PKGS  := jansson zlib
+LIB_PKGS  := jansson zlib sqlite3 libsodium
 TEST_PKGS := criterion
 LIB_CFLAGS   = $(if $(LIB_PKGS),$(shell pkg-config --cflags $(LIB_PKGS)))
 LIB_LDLIBS   = $(if $(LIB_PKGS),$(shell pkg-config --libs $(LIB_PKGS))) -pthread -lm
@@ -214,6 +214,7 @@ bench: deps-bench release $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 	@if [ -x bench/http/run.sh ]; then echo "== bench/http/run.sh"; \
 	  bench/http/run.sh; fi
+	@echo "== bench/http/framework.sh"; bench/http/framework.sh
 
 # Each target keeps a corpus under build/fuzz/corpus and starts from the
 # committed seeds in tests/fuzz/seeds/<name>/ when present.

@@ -43,6 +43,47 @@ static size_t out_pending(const keel_conn_t *c)
 
 /* ------------------------------------------------------------ lifecycle */
 
+/*
+ * Connections come from slabs of CONN_SLAB structs kept per worker, not
+ * from malloc one by one: live connection structs then sit together, so
+ * the buffers idle connections give back form whole free pages the
+ * kernel can take back (malloc_trim), instead of holes between structs.
+ * Slabs are kept for the worker's life; their number follows the peak
+ * connection count.
+ */
+#define CONN_SLAB 64
+
+typedef union conn_slot {
+	union conn_slot *next_free;
+	keel_conn_t conn;
+} conn_slot_t;
+
+static keel_conn_t *conn_alloc(keel_worker_t *w)
+{
+	if (!w->conn_free) {
+		conn_slot_t *slab = calloc(CONN_SLAB, sizeof(*slab));
+		if (!slab)
+			return NULL;
+		for (int i = 0; i < CONN_SLAB; i++)
+			slab[i].next_free =
+			        i + 1 < CONN_SLAB ? &slab[i + 1] : NULL;
+		w->conn_free = slab;
+		keel__worker_keep(w, slab);
+	}
+	conn_slot_t *slot = w->conn_free;
+	w->conn_free = slot->next_free;
+	memset(&slot->conn, 0, sizeof(slot->conn));
+	return &slot->conn;
+}
+
+static void conn_release(keel_conn_t *c)
+{
+	keel_worker_t *w = c->w;
+	conn_slot_t *slot = (conn_slot_t *)(void *)c;
+	slot->next_free = w->conn_free;
+	w->conn_free = slot;
+}
+
 static void conn_free_task(keel_loop_t *loop, keel_task_t *task)
 {
 	(void)loop;
@@ -53,7 +94,7 @@ static void conn_free_task(keel_loop_t *loop, keel_task_t *task)
 	keel_buf_deinit(&c->req.body);
 	keel_arena_deinit(&c->req.arena);
 	keel__res_deinit(&c->res);
-	free(c);
+	conn_release(c);
 }
 
 static void conn_close(keel_conn_t *c)
@@ -102,6 +143,7 @@ static void conn_shrink(keel_conn_t *c)
 		keel_buf_deinit(&c->req.body);
 		keel__res_deinit(&c->res);
 		keel_arena_deinit(&c->req.arena);
+		keel__worker_trim_soon(c->w);
 	}
 }
 
@@ -175,7 +217,7 @@ static void on_io(keel_loop_t *loop, keel_io_t *io, uint32_t events)
 
 void keel__conn_open(keel_worker_t *w, int fd, const struct sockaddr *peer)
 {
-	keel_conn_t *c = calloc(1, sizeof(*c));
+	keel_conn_t *c = conn_alloc(w);
 	if (!c) {
 		close(fd);
 		return;

@@ -42,6 +42,7 @@ struct keel_req {
 	size_t nparams;
 	void *valid_params; /* structs filled by the route's declared spec */
 	void *valid_body;
+	void *db_conn; /* src/data/db.c: connections borrowed by keel_req_db */
 };
 
 struct keel_res {
@@ -120,6 +121,10 @@ struct keel_worker {
 	bool draining;
 	keel_timer_t drain_timer;
 	keel_timer_t deadline_timer;
+	keel_timer_t trim_timer;    /* returns freed heap to the kernel */
+	union conn_slot *conn_free; /* free connection structs (slabs) */
+	void **slabs;               /* every slab, freed at exit */
+	size_t nslabs;
 	keel_conn_t *current; /* connection whose handler is running */
 	uint64_t req_counter;
 	char id_prefix[16]; /* "<pid hex>-" for request ids */
@@ -138,6 +143,11 @@ void keel__conn_resume(keel_conn_t *c, intptr_t value);
 void keel__conn_drain(keel_worker_t *w, int64_t grace_ms);
 /** Close every connection at once (drain deadline passed). */
 void keel__conn_close_all(keel_worker_t *w);
+
+/** Remember a slab of connections, to free it when the worker exits. */
+void keel__worker_keep(keel_worker_t *w, void *slab);
+/** Buffers were freed: give unused heap pages back to the kernel soon. */
+void keel__worker_trim_soon(keel_worker_t *w);
 
 /** Arm the connection's one timer for `ms` from now. */
 void keel__conn_arm(keel_conn_t *c, int64_t ms);

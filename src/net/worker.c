@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +23,40 @@
 
 #define ACCEPT_PAUSE_MS     100
 #define DRAIN_POLL_MS       50
+#define TRIM_DELAY_MS       1000 /* see keel__worker_trim_soon */
 #define DRAIN_IDLE_GRACE_MS 1000 /* see keel__conn_drain */
 
 keel_worker_t *keel__worker_self;
 
 static void accept_pause(keel_worker_t *w, int64_t ms);
+
+static void on_trim(keel_loop_t *loop, keel_timer_t *t)
+{
+	(void)loop;
+	(void)t;
+	malloc_trim(0);
+}
+
+/*
+ * Idle keep-alive connections release their buffers, but glibc keeps the
+ * freed pages mapped, so a burst of connections would leave the worker's
+ * RSS at its peak.  At most once a second, hand the free pages back.
+ */
+void keel__worker_keep(keel_worker_t *w, void *slab)
+{
+	void **grown = realloc(w->slabs, (w->nslabs + 1) * sizeof(*grown));
+	if (!grown)
+		return; /* only the exit-time free is lost */
+	grown[w->nslabs++] = slab;
+	w->slabs = grown;
+}
+
+void keel__worker_trim_soon(keel_worker_t *w)
+{
+	if (!keel_loop_timer_active(&w->trim_timer))
+		keel_loop_timer_start(w->loop, &w->trim_timer, TRIM_DELAY_MS,
+		                      on_trim, w);
+}
 
 static void accept_resume(keel_loop_t *loop, keel_timer_t *t)
 {
@@ -249,6 +279,9 @@ static void worker_teardown(keel_worker_t *w)
 	keel_loop_free(w->loop);
 	free(w->scratch_headers);
 	free(w->trusted);
+	for (size_t i = 0; i < w->nslabs; i++)
+		free(w->slabs[i]);
+	free(w->slabs);
 	if (w->reserve_fd >= 0)
 		close(w->reserve_fd);
 }

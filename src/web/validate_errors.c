@@ -8,6 +8,7 @@
 
 #include "keel/res.h"
 #include "keel/validate.h"
+#include "validate_int.h"
 
 void keel_verrors_init(keel_verrors_t *errs, keel_arena_t *arena)
 {
@@ -97,6 +98,11 @@ void keel_verrors_set_format(keel_verrors_format_fn *fmt, void *ud)
 {
 	default_fmt = fmt;
 	default_ud = fmt ? ud : NULL;
+}
+
+bool keel__verrors_format_chosen(void)
+{
+	return default_fmt != NULL;
 }
 
 static int write_default(const keel_verrors_t *errs, keel_buf_t *out, void *ud)

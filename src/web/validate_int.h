@@ -72,4 +72,8 @@ int keel__pattern_match(const char *pattern, const char *s);
 /** True when `s` has the shape `fmt` asks for. */
 bool keel__format_ok(keel_format_t fmt, const char *s, size_t len);
 
+/* True once keel_verrors_set_format chose a validation-specific format;
+ * otherwise validation answers in the app's one error format (mw.h). */
+bool keel__verrors_format_chosen(void);
+
 #endif

@@ -5,6 +5,7 @@
  */
 #include "keel/json.h"
 #include "keel/log.h"
+#include "keel/mw.h"
 #include "keel/req.h"
 #include "keel/res.h"
 #include "validate_int.h"
@@ -74,6 +75,27 @@ int keel_validate_inputs(const keel_route_spec_t *spec, keel_req_t *req,
 	return brc != 0 ? brc : rc;
 }
 
+/*
+ * Failures answer in the app's one error format (keel_errors_set_format),
+ * so a 422 from validation looks like every other error the app sends,
+ * unless the app chose a validation-specific format.
+ */
+static int respond_invalid(keel_req_t *req, keel_res_t *res,
+                           const keel_verrors_t *errs)
+{
+	if (keel__verrors_format_chosen())
+		return keel_verrors_respond(res, errs, NULL, NULL);
+	size_t n = errs->count;
+	keel_error_item_t *items = keel_arena_calloc(keel_req_arena(req),
+	                                             n ? n : 1, sizeof(*items));
+	if (!items)
+		return keel_res_error(res, 500, "Internal Server Error");
+	for (size_t i = 0; i < n; i++)
+		items[i] = (keel_error_item_t){errs->items[i].path,
+		                               errs->items[i].message};
+	return keel_errors_write_list(req, res, 422, items, n);
+}
+
 int keel_validate_request(keel_req_t *req, keel_res_t *res,
                           const keel_route_spec_t *spec, void *params_out,
                           void *body_out)
@@ -81,7 +103,8 @@ int keel_validate_request(keel_req_t *req, keel_res_t *res,
 	json_t *root = NULL;
 	keel_json_error_t jerr;
 	if (spec->body && keel_req_json(req, &root, &jerr) < 0)
-		return keel_res_error(res, jerr.status, jerr.message);
+		return keel_errors_write(req, res, jerr.status, "body",
+		                         jerr.message);
 	keel_verrors_t errs;
 	keel_verrors_init(&errs, keel_req_arena(req));
 	int rc = keel_validate_inputs(spec, req, root, params_out, body_out,
@@ -89,7 +112,7 @@ int keel_validate_request(keel_req_t *req, keel_res_t *res,
 	if (rc == 0)
 		return 0;
 	if (rc == KEEL_EINVAL)
-		return keel_verrors_respond(res, &errs, NULL, NULL);
+		return respond_invalid(req, res, &errs);
 	KEEL_LOG_ERROR("validation of request %s failed: %s", keel_req_id(req),
 	               keel_strerror(rc));
 	return keel_res_error(res, 500, "Internal Server Error");

@@ -1166,7 +1166,7 @@ Test(validate, request_entry_point_answers_failures)
 	             422);
 	cr_assert_str_eq(res.body.data,
 	                 "{\"errors\":{\"limit\":[\"must be greater than or "
-	                 "equal to 1\"],\"username\":[\"can't be blank\"]}}");
+	                 "equal to 1\"],\"username\":[\"can't be blank\"]}}\n");
 	vt_req_deinit(&r);
 
 	vt_req_init(&r, "", "{\"user\": {}}", "text/plain");
