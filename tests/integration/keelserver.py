@@ -60,6 +60,13 @@ def _no_core_dumps():
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def _limits(nofile):
+    _no_core_dumps()
+    if nofile:
+        # Soft and hard: the master raises its soft limit to the hard one.
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+
 def proc_children(pid):
     """Pids of the live children of `pid` (from /proc, all its threads)."""
     kids = []
@@ -123,7 +130,7 @@ class Server:
     """One running testserver: master pid, port, workers, log."""
 
     def __init__(self, tmp_path, workers=1, args=(), env=None,
-                 binary=TESTSERVER):
+                 binary=TESTSERVER, nofile=None):
         self.dir = Path(tmp_path)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.ready = self.dir / "port"
@@ -134,9 +141,6 @@ class Server:
         cmd = [str(exe), "--port", "0", "--workers", str(workers),
                "--log-level", "info", *map(str, args)]
         full_env = dict(os.environ)
-        # The ready file goes through the environment, not --ready-file:
-        # string flags point into argv, which the process-title rewrite
-        # overwrites (see test_http_lifecycle's xfail for the bug).
         full_env["KEEL_READY_FILE"] = str(self.ready)
         asan = full_env.get("ASAN_OPTIONS", "")
         full_env["ASAN_OPTIONS"] = ":".join(
@@ -147,7 +151,7 @@ class Server:
             self.proc = subprocess.Popen(
                 cmd, cwd=ROOT, env=full_env, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT,
-                preexec_fn=_no_core_dumps)
+                preexec_fn=lambda: _limits(nofile))
         self.pid = self.proc.pid
         try:
             self.port = self._wait_ready()
@@ -254,10 +258,11 @@ class Server:
 
 
 @contextlib.contextmanager
-def running(tmp_dir, workers=1, args=(), env=None, binary=TESTSERVER):
+def running(tmp_dir, workers=1, args=(), env=None, binary=TESTSERVER,
+            nofile=None):
     """A Server for the length of a with-block (or a fixture): always
     stopped at the end, and its log must hold no sanitizer report."""
-    srv = Server(tmp_dir, workers, args, env, binary)
+    srv = Server(tmp_dir, workers, args, env, binary, nofile)
     try:
         yield srv
     finally:
