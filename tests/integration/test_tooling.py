@@ -86,3 +86,19 @@ def test_install_then_build_against_it_then_uninstall(tmp_path):
     subprocess.run(make + ["uninstall"], check=True, capture_output=True)
     left = [p for p in dest.rglob("*") if not p.is_dir()]
     assert left == []
+
+
+def test_checker_flags_sql_built_by_formatting(tmp_path):
+    src = ('void f(char *b, size_t n, int id, const char *t) {\n'
+           '  snprintf(b, n, "SELECT * FROM users WHERE id = %d", id);\n'
+           '  keel_buf_appendf(&buf, "delete from t where name = \'%s\'", t);\n'
+           '  snprintf(b, n, "%s-%d", t, id);\n'
+           '  keel_db_exec(c, "SELECT 1 WHERE id = $1", a, 1, NULL);\n'
+           '  /* snprintf(b, n, "SELECT %d", id) in a comment */\n'
+           '}\n')
+    r = run_checker(tmp_path, src)
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert "sample.c:2: SQL built by formatting in snprintf" in lines[0]
+    assert "sample.c:3: SQL built by formatting in keel_buf_appendf" in lines[1]

@@ -1,0 +1,159 @@
+/*
+ * src/data/driver.h - internal to the database core: the driver interface
+ * that keel/db.h is built on, and the structs the core files share.
+ *
+ * A driver turns the neutral calls (open, prepare, bind, step, read a
+ * column) into one engine's calls and classifies that engine's errors
+ * into KEEL_E* codes, so everything above it (pool, statement cache,
+ * cursors, transactions, retries) is written once.  SQLite is the only
+ * driver today; a PostgreSQL driver fills the same table.  Not installed.
+ *
+ * Return codes of step and exec: KEEL__DB_ROW (a row is ready),
+ * KEEL__DB_DONE, KEEL_AGAIN for a retryable condition (SQLite busy or
+ * locked; PostgreSQL serialization failure or deadlock), or a negative
+ * KEEL_E* error whose text the driver's errmsg returns.
+ */
+#ifndef KEEL_DATA_DRIVER_H
+#define KEEL_DATA_DRIVER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "keel/db.h"
+
+#define KEEL__DB_DONE 0
+#define KEEL__DB_ROW  1
+
+/* The interface a database engine implements; every function is called
+ * by one thread at a time per handle. */
+typedef struct keel__db_driver {
+	const char *name;      /* what keel_db_driver returns */
+	const char *begin_sql; /* starts a write transaction */
+	/* Connect to `target` (driver-specific: a path, a URI, a conninfo)
+	 * with `opts` applied; the reason goes to err[0..errlen). */
+	int (*open)(const char *target, const keel_db_opts_t *opts, void **h,
+	            char *err, size_t errlen);
+	void (*close)(void *h);
+	/* Compile the first statement of sql[0..len); `*tail` points after
+	 * it.  `*stmt` is NULL for text holding no statement. */
+	int (*prepare)(void *h, const char *sql, size_t len, bool keep,
+	               void **stmt, const char **tail);
+	void (*finalize)(void *stmt);
+	void (*rewind)(void *stmt); /* to before the first row, values kept */
+	void (*reset)(void *stmt);  /* rewind and forget bound values */
+	int (*param_count)(void *stmt);
+	/* 0-based argument index bound at 1-based `slot` ($N -> N-1), or -1
+	 * when the slot is not a $N placeholder. */
+	int (*param_arg)(void *stmt, int slot);
+	/* `copy`: the value must outlive the caller's buffer. */
+	int (*bind)(void *stmt, int slot, const keel_db_value_t *v, bool copy);
+	int (*step)(void *stmt);
+	int (*columns)(void *stmt);
+	const char *(*column_name)(void *stmt, int col);
+	keel_db_type_t (*column_type)(void *stmt, int col);
+	int64_t (*column_int)(void *stmt, int col);
+	double (*column_double)(void *stmt, int col);
+	keel_str_t (*column_text)(void *stmt, int col);
+	keel_str_t (*column_blob)(void *stmt, int col);
+	/* Several statements, no arguments (BEGIN, COMMIT, scripts). */
+	int (*exec)(void *h, const char *sql);
+	int64_t (*last_id)(void *h);
+	int64_t (*changes)(void *h);
+	const char *(*errmsg)(void *h);
+	bool (*in_tx)(void *h); /* the engine has a transaction open */
+} keel__db_driver_t;
+
+/** The SQLite driver (src/data/sqlite.c). */
+extern const keel__db_driver_t keel__db_sqlite;
+
+/* One prepared statement, cached by its SQL text or used once. */
+typedef struct keel__db_stmt {
+	struct keel__db_stmt *newer, *older; /* LRU list */
+	struct keel__db_stmt *hnext;         /* hash chain */
+	uint64_t hash;
+	char *sql; /* NUL-terminated copy, the cache key */
+	size_t len;
+	void *h;    /* the driver's statement */
+	int nslots; /* driver parameter slots */
+	int nargs;  /* arguments it takes: the highest $N */
+	int *map;   /* slot i+1 is bound to argument map[i] */
+	bool in_use, cached;
+} keel__db_stmt_t;
+
+/* A connection's statement cache: hash table plus recency list. */
+typedef struct keel__db_cache {
+	keel__db_stmt_t **buckets;
+	size_t nbuckets; /* a power of two */
+	keel__db_stmt_t *newest, *oldest;
+	int count, cap;
+} keel__db_cache_t;
+
+struct keel_db_rows {
+	keel_db_conn_t *conn;
+	keel__db_stmt_t *st;
+	keel_db_rows_t *prev, *next; /* the connection's open cursors */
+	int first; /* step result held for the first next; -1: none */
+	bool has_row, done;
+	int64_t ns; /* time spent in the driver */
+};
+
+struct keel_db_conn {
+	keel_db_t *db;
+	void *h;
+	keel_db_conn_t *next_free;
+	keel__db_cache_t cache;
+	keel_db_rows_t *cursors; /* open */
+	keel_db_rows_t *spare;   /* closed, kept for reuse */
+	int tx_depth;
+	bool retryable; /* the last failure may succeed when run again */
+	bool borrowed;
+	uint64_t rng; /* backoff jitter */
+	keel_db_stats_t stats;
+	char errmsg[256];
+};
+
+typedef struct keel__db_waiter keel__db_waiter_t;
+
+struct keel_db {
+	const keel__db_driver_t *drv;
+	keel_db_opts_t opts; /* defaults filled in */
+	char *target;
+	pthread_mutex_t mu; /* guards the pool fields below */
+	keel_db_conn_t **conns;
+	int nconns; /* slots taken: open or being opened */
+	keel_db_conn_t *free;
+	keel__db_waiter_t *wait_head, *wait_tail;
+};
+
+/** Record `msg` (or the driver's message when NULL) as the last error. */
+void keel__db_set_error(keel_db_conn_t *c, const char *msg);
+/** Map a driver code: KEEL_AGAIN becomes KEEL_ETIMEDOUT and marks the
+ * connection retryable; the driver's message is recorded on errors. */
+int keel__db_fail(keel_db_conn_t *c, int rc);
+/** Sleep a jittered, exponentially growing while for retry `attempt`
+ * (0-based) between `base_ms` and `cap_ms`; yields a coroutine. */
+void keel__db_backoff(keel_db_conn_t *c, int attempt, int64_t base_ms,
+                      int64_t cap_ms);
+
+/** Set up an empty cache of `cap` statements (0: nothing is kept). */
+int keel__db_cache_init(keel__db_cache_t *cache, int cap);
+/** Finalize every cached statement and free the table. */
+void keel__db_cache_deinit(keel__db_cache_t *cache,
+                           const keel__db_driver_t *drv);
+/**
+ * A statement for `sql` ready to bind, marked in use: from the cache
+ * (a hit) or freshly prepared and checked (a miss); counts either in the
+ * connection's stats.  KEEL_EINVAL (message recorded) for bad SQL, more
+ * than one statement, or placeholders other than $1..$N.
+ */
+int keel__db_stmt_get(keel_db_conn_t *c, const char *sql,
+                      keel__db_stmt_t **out);
+/** Hand a statement back after use: reset, or finalized if not cached. */
+void keel__db_stmt_put(keel_db_conn_t *c, keel__db_stmt_t *st);
+
+/** Close every open cursor of `c` (on release). */
+void keel__db_rows_close_all(keel_db_conn_t *c);
+/** Free the spare cursors of `c` (when the connection closes). */
+void keel__db_rows_free_spare(keel_db_conn_t *c);
+
+#endif
