@@ -45,6 +45,7 @@
 #include "keel/template.h"
 #include "keel/testclient.h"
 #include "keel/threadpool.h"
+#include "keel/utf8.h"
 #include "keel/validate.h"
 #include "keel/walk.h"
 

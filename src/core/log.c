@@ -11,6 +11,7 @@
 
 #include "keel/clock.h"
 #include "keel/log.h"
+#include "keel/utf8.h"
 
 /*
  * The logger's whole state.  Atomics because worker threads (the hashing
@@ -74,41 +75,6 @@ static bool put_fmt(log_line_t *l, const char *fmt, ...)
 	return put(l, tmp, (size_t)n);
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at `p` (RFC 3629: no overlong
- * forms, no surrogates, nothing past U+10FFFF), or 0 when the bytes are not
- * one.  JSON must be valid UTF-8, and request data often is not.
- */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-	size_t need;
-	unsigned char lo = 0x80, hi = 0xBF;
-
-	if (c >= 0xC2 && c <= 0xDF)
-		need = 1;
-	else if (c >= 0xE0 && c <= 0xEF)
-		need = 2;
-	else if (c >= 0xF0 && c <= 0xF4)
-		need = 3;
-	else
-		return 0;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (n <= need || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i <= need; i++)
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	return need + 1;
-}
-
 /* The two-character escape both formats use for a control byte, or 0. */
 static char short_escape(unsigned char c)
 {
@@ -154,7 +120,7 @@ static bool put_json_chars(log_line_t *l, const char *s, size_t n)
 				return false;
 			continue;
 		}
-		size_t k = utf8_len(p + i, n - i);
+		size_t k = keel_utf8_seq(p + i, n - i);
 		if (!(k ? put(l, s + i, k) : put_cstr(l, "\\ufffd")))
 			return false;
 		i += k ? k : 1;

@@ -5,6 +5,7 @@
  * could change meaning in a later layer.
  */
 #include "http/internal.h"
+#include "keel/utf8.h"
 
 /*
  * The decoded byte of "%XX" at s[i], or -1.  An escape that would produce
@@ -46,57 +47,6 @@ static bool decode_segment(keel_str_t s, size_t from, size_t to, char *out,
 			i += 2;
 		}
 		out[(*w)++] = (char)c;
-	}
-	return true;
-}
-
-/*
- * Continuation bytes that follow lead byte `c` (-1: not a lead byte), and
- * the range allowed for the first of them, which is where overlong forms,
- * surrogates and code points past U+10FFFF are excluded.
- */
-static int utf8_lead(unsigned char c, unsigned char *lo, unsigned char *hi)
-{
-	*lo = 0x80;
-	*hi = 0xbf;
-	if (c < 0x80)
-		return 0;
-	if (c >= 0xc2 && c <= 0xdf)
-		return 1;
-	if (c >= 0xe0 && c <= 0xef) {
-		*lo = c == 0xe0 ? 0xa0 : 0x80;
-		*hi = c == 0xed ? 0x9f : 0xbf;
-		return 2;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		*lo = c == 0xf0 ? 0x90 : 0x80;
-		*hi = c == 0xf4 ? 0x8f : 0xbf;
-		return 3;
-	}
-	return -1;
-}
-
-/*
- * Strict UTF-8 (RFC 3629).  Overlong forms such as "%C0%AE" for '.' are
- * the classic way to slip a dot segment past a check that a lenient
- * decoder later undoes.
- */
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned char lo, hi;
-		int k = utf8_lead(s[i], &lo, &hi);
-		if (k < 0 || n - i - 1 < (size_t)k)
-			return false;
-		for (int j = 1; j <= k; j++) {
-			unsigned char b = s[i + (size_t)j];
-			if (b < lo || b > hi)
-				return false;
-			lo = 0x80;
-			hi = 0xbf;
-		}
-		i += (size_t)k + 1;
 	}
 	return true;
 }
@@ -152,7 +102,9 @@ int keel_http_path_decode(keel_str_t raw, char *out, size_t out_cap,
 	}
 	if (last != 0 || w == 0)
 		out[w++] = '/';
-	if (!utf8_valid((const unsigned char *)out, w))
+	/* Strict UTF-8: overlong forms such as "%C0%AE" for '.' are the
+	 * classic way to slip a dot segment past a lenient decoder. */
+	if (!keel_utf8_valid((keel_str_t){out, w}))
 		return KEEL_EINVAL;
 	*out_len = w;
 	return KEEL_OK;

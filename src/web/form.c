@@ -7,26 +7,7 @@
 #include "keel/form.h"
 #include "keel/http.h"
 #include "keel/req.h"
-
-/* Length of the UTF-8 sequence starting s[i], or 0 when it is invalid
- * (overlong forms, surrogates and code points past U+10FFFF included). */
-static size_t utf8_seq(const unsigned char *s, size_t n, size_t i)
-{
-	unsigned char c = s[i];
-	if (c < 0x80)
-		return 1;
-	size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-	if (c < 0xc2 || c > 0xf4 || i + len > n)
-		return 0;
-	for (size_t k = 1; k < len; k++)
-		if ((s[i + k] & 0xc0) != 0x80)
-			return 0;
-	unsigned char c1 = s[i + 1];
-	if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) ||
-	    (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f))
-		return 0;
-	return len;
-}
+#include "keel/utf8.h"
 
 /* UTF-8 without NUL: %00 is refused by the decoder, and a raw NUL byte
  * must not slip past it either. */
@@ -34,7 +15,7 @@ static bool valid_text(keel_str_t s)
 {
 	const unsigned char *p = (const unsigned char *)s.ptr;
 	for (size_t i = 0; i < s.len;) {
-		size_t n = utf8_seq(p, s.len, i);
+		size_t n = keel_utf8_seq(p + i, s.len - i);
 		if (n == 0 || p[i] == 0)
 			return false;
 		i += n;

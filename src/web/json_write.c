@@ -16,6 +16,7 @@
 
 #include "keel/log.h"
 #include "keel/res.h"
+#include "keel/utf8.h"
 
 /* Byte classes for strings: 0 copies as is, ESC needs an escape, UTF
  * starts (or wrongly continues) a multi-byte sequence. */
@@ -184,41 +185,6 @@ int keel_json_end_array(keel_json_t *w)
 	return end(w, false);
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s[0..n), or 0.  The second
- * byte's range depends on the lead byte (Unicode table 3-7): that is what
- * refuses overlong forms (E0 80..9F, F0 80..8F), surrogates (ED A0..BF)
- * and code points past U+10FFFF (F4 90.., F5..FF).  C0, C1 and stray
- * continuation bytes are never leads.
- */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-	size_t len;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	return len;
-}
-
 /* The escape for one ASCII byte the class table marked. */
 static int emit_escape(keel_json_t *w, unsigned char c)
 {
@@ -322,7 +288,7 @@ static size_t plain_run(const unsigned char *s, size_t i, size_t n,
 			i++;
 		if (i == n || cls[s[i]] == ESC)
 			return i - start;
-		size_t k = utf8_seq(s + i, n - i);
+		size_t k = keel_utf8_seq(s + i, n - i);
 		if (k == 0)
 			*bad = true;
 		if (k == 0 || (html && is_js_newline(s + i, k)))

@@ -14,6 +14,7 @@
 
 #include "keel/multipart.h"
 #include "keel/req.h"
+#include "keel/utf8.h"
 
 enum {
 	S_PREAMBLE, /* before the first delimiter: bytes are dropped */
@@ -502,26 +503,6 @@ int keel_req_multipart(keel_req_t *req, const keel_multipart_limits_t *lim,
 	return status;
 }
 
-/* Length of the valid UTF-8 sequence at s[i], or 0 (overlongs,
- * surrogates and code points past U+10FFFF are invalid). */
-static size_t utf8_seq(const unsigned char *s, size_t n, size_t i)
-{
-	unsigned char c = s[i];
-	if (c < 0x80)
-		return 1;
-	size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-	if (c < 0xc2 || c > 0xf4 || i + len > n)
-		return 0;
-	for (size_t k = 1; k < len; k++)
-		if ((s[i + k] & 0xc0) != 0x80)
-			return 0;
-	unsigned char c1 = s[i + 1];
-	if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) ||
-	    (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f))
-		return 0;
-	return len;
-}
-
 /* C1 controls and the bidirectional overrides, which can make
  * "cod.exe" display as "exe.doc". */
 static bool is_invisible(const unsigned char *s, size_t n)
@@ -542,7 +523,7 @@ static size_t filter_name(keel_str_t raw, char *out)
 	while (from > 0 && s[from - 1] != '/' && s[from - 1] != '\\')
 		from--;
 	for (size_t i = from; i < raw.len;) {
-		size_t n = utf8_seq(s, raw.len, i);
+		size_t n = keel_utf8_seq(s + i, raw.len - i);
 		if (n == 0 || s[i] < 0x20 || s[i] == 0x7f ||
 		    is_invisible(s + i, n)) {
 			i += n ? n : 1;

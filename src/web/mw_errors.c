@@ -13,6 +13,7 @@
 #include "keel/log.h"
 #include "keel/mw.h"
 #include "keel/res.h"
+#include "keel/utf8.h"
 
 #define LOG_DETAIL_MAX 512
 
@@ -21,22 +22,6 @@ static keel_errors_format_fn *current_format = keel_errors_format_default;
 void keel_errors_set_format(keel_errors_format_fn *fn)
 {
 	current_format = fn ? fn : keel_errors_format_default;
-}
-
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is not one
- * (overlong forms, surrogates and values past U+10FFFF included). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
-	if (s[0] < 0xc2 || s[0] > 0xf4 || n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
-	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-		return 0;
-	return len;
 }
 
 /*
@@ -51,7 +36,7 @@ static void put_json_str(keel_buf_t *b, const char *str)
 	keel_buf_append_char(b, '"');
 	for (size_t i = 0; i < n;) {
 		unsigned char ch = s[i];
-		size_t len = ch < 0x80 ? 1 : utf8_seq(s + i, n - i);
+		size_t len = ch < 0x80 ? 1 : keel_utf8_seq(s + i, n - i);
 		if (ch == '"' || ch == '\\')
 			keel_buf_appendf(b, "\\%c", ch);
 		else if (ch < 0x20 || ch == 0x7f)

@@ -8,53 +8,6 @@
 #include "keel/email.h"
 #include "validate_int.h"
 
-/*
- * RFC 3629 table: the lead byte fixes the sequence length and the range
- * of the second byte, which is where overlong forms, surrogates and code
- * points above U+10FFFF are excluded; later bytes are plain 80..BF.
- */
-static size_t seq_len(unsigned char b, unsigned char *lo, unsigned char *hi)
-{
-	*lo = 0x80;
-	*hi = 0xBF;
-	if (b < 0x80)
-		return 1;
-	if (b >= 0xC2 && b <= 0xDF)
-		return 2;
-	if (b == 0xE0)
-		*lo = 0xA0;
-	else if (b == 0xED)
-		*hi = 0x9F;
-	if (b >= 0xE0 && b <= 0xEF)
-		return 3;
-	if (b == 0xF0)
-		*lo = 0x90;
-	else if (b == 0xF4)
-		*hi = 0x8F;
-	return b >= 0xF0 && b <= 0xF4 ? 4 : 0;
-}
-
-bool keel__utf8_count(const char *s, size_t len, size_t *n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t count = 0, i = 0;
-	while (i < len) {
-		unsigned char lo, hi;
-		size_t k = seq_len(p[i], &lo, &hi);
-		if (k == 0 || k > len - i)
-			return false;
-		if (k > 1 && (p[i + 1] < lo || p[i + 1] > hi))
-			return false;
-		for (size_t j = 2; j < k; j++)
-			if ((p[i + j] & 0xC0) != 0x80)
-				return false;
-		i += k;
-		count++;
-	}
-	*n = count;
-	return true;
-}
-
 static bool is_alpha(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');

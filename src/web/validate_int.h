@@ -59,11 +59,6 @@ void keel__vtext(keel__vctx_t *c, const keel_field_t *f, keel_str_t text,
                  void *slot);
 
 /**
- * Count the code points of s[0..len) into *n; false when it is not
- * strict UTF-8 (overlong forms, surrogates, > U+10FFFF, truncation).
- */
-bool keel__utf8_count(const char *s, size_t len, size_t *n);
-/**
  * Search NUL-terminated `s` with the cached compiled `pattern`: 1 on a
  * match, 0 on none, KEEL_ESTATE when the pattern does not compile,
  * KEEL_ENOMEM.

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keel/utf8.h"
 #include "validate_int.h"
 
 /* Bounds print as integers when they are ("maximum is 100"), not "1e+02". */
@@ -42,7 +43,8 @@ static bool shape_ok(keel__vctx_t *c, const keel_field_t *f, const char *s,
                      size_t len)
 {
 	size_t n;
-	if (memchr(s, '\0', len) || !keel__utf8_count(s, len, &n))
+	if (memchr(s, '\0', len) ||
+	    keel_utf8_count((keel_str_t){s, len}, &n) < 0)
 		keel__verror(c, "is invalid");
 	else if (f->not_blank && is_blank(s, len))
 		keel__verror(c, "can't be blank");
