@@ -42,7 +42,9 @@ struct keel_req {
 	size_t nparams;
 	void *valid_params; /* structs filled by the route's declared spec */
 	void *valid_body;
+	const struct keel_jwt_claims *auth; /* verified API token, or NULL */
 	void *db_conn; /* src/data/db.c: connections borrowed by keel_req_db */
+	void *session; /* src/security/session.c: the request's session */
 };
 
 struct keel_res {

@@ -105,7 +105,7 @@ static const keel_setting_t settings[] = {
         {.name = "pool-threads",
          .env = "KEEL_POOL_THREADS",
          S(pool_threads),
-         .def = "2",
+         .def = "1",
          .min = 1,
          .max = 256,
          .help = "threads per worker for CPU-heavy work"},

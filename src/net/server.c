@@ -23,7 +23,7 @@ void keel_server_config_init(keel_server_config_t *cfg)
 	        .max_requests_per_conn = 10000,
 	        .max_output = 1024 * 1024,
 	        .coro_stack = 0,
-	        .pool_threads = 2,
+	        .pool_threads = 1,
 	        .pool_queue = 256,
 	        .access_log = NULL,
 	        .access_format = KEEL_ACCESS_COMBINED,
