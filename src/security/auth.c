@@ -31,9 +31,10 @@ static int refuse(keel_req_t *req, keel_res_t *res, const keel_auth_opts_t *o,
 static int check_revoked(keel_req_t *req, const keel_auth_opts_t *o,
                          const keel_jwt_claims_t *c)
 {
-	if (!o->db)
-		return 0;
-	keel_db_conn_t *conn = keel_req_db(req, o->db);
+	keel_db_t *db = o->db ? o->db : o->db_fn ? o->db_fn() : NULL;
+	if (!db)
+		return o->db_fn ? KEEL_EIO : 0;
+	keel_db_conn_t *conn = keel_req_db(req, db);
 	if (!conn)
 		return KEEL_ELIMIT;
 	int rc = keel_revoke_check(conn, c->jti);
