@@ -21,7 +21,10 @@
 typedef struct keel_auth_opts {
 	keel_str_t key; /* the HMAC key (the app secret), >= 32 bytes */
 	bool required;  /* 401 when no token is sent */
-	keel_db_t *db;  /* revocation list lives here; NULL: not checked */
+	keel_db_t *db;  /* revocation list lives here; NULL: see db_fn */
+	/* The database when each worker opens its own after fork (db NULL);
+	 * both NULL: revocation is not checked. */
+	keel_db_t *(*db_fn)(void);
 	int64_t leeway; /* clock skew allowed, seconds; 0: KEEL_JWT_LEEWAY */
 	const char *scheme; /* WWW-Authenticate scheme; NULL: "Token" */
 } keel_auth_opts_t;
