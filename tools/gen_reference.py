@@ -19,7 +19,8 @@ HEADERS = ROOT / "include" / "keel"
 OUT = ROOT / "docs" / "reference.md"
 
 DOC_DECL = re.compile(
-    r"/\*\*(?P<doc>.*?)\*/\s*(?P<decl>KEEL_API\b[^;{]*?[;{])", re.S)
+    r"/\*\*(?P<doc>(?:(?!\*/).)*)\*/\s*(?P<decl>KEEL_API\b[^;{]*?[;{])",
+    re.S)
 ANY_DECL = re.compile(r"\bKEEL_API\b[^;{]*?[;{]", re.S)
 NAME = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 
