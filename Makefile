@@ -79,6 +79,13 @@ REL_LIB_SO := build/release/libkeel.so.$(VERSION)
 TEST_LIB_A := build/test/libkeel.a
 FUZZ_LIB_A := build/fuzz/libkeel.a
 
+# Apps: apps/<name>/*.c plus its migrations (apps/<name>/migrations/*.sql,
+# embedded by tools/embed_sql.py) make build/<type>/apps/<name>/<name>.
+APP_NAMES  := $(notdir $(wildcard apps/*))
+APP_MIGS   := $(sort $(wildcard apps/*/migrations/*.sql))
+REL_APPS   := $(foreach a,$(APP_NAMES),build/release/apps/$(a)/$(a))
+TEST_APPS  := $(foreach a,$(APP_NAMES),build/test/apps/$(a)/$(a))
+
 UNIT_BIN   := build/test/unit_tests
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=build/release/bench/%)
@@ -99,8 +106,8 @@ deps:
 deps-bench: deps
 	@sh tools/deps.sh $(DEBS_BENCH)
 
-release: $(REL_LIB_A) $(REL_LIB_SO) build/release/libkeel.so $(EX_REL)
-testbuild: $(TEST_LIB_A) $(UNIT_BIN) $(EX_TEST)
+release: $(REL_LIB_A) $(REL_LIB_SO) build/release/libkeel.so $(EX_REL) $(REL_APPS)
+testbuild: $(TEST_LIB_A) $(UNIT_BIN) $(EX_TEST) $(TEST_APPS)
 fuzzbuild: $(FUZZ_BINS)
 
 # ---------------------------------------------------------------- checks
@@ -185,12 +192,28 @@ build/test/tests/apps/%: build/test/obj/tests/apps/%.o $(TEST_LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_FLAGS) -pthread -o $@ $^ $(LIB_LDLIBS)
 
+build/gen/%_migrations.c: tools/embed_sql.py $(APP_MIGS) | deps
+	@mkdir -p $(@D)
+	$(PYTHON) tools/embed_sql.py --symbol $*_migrations apps/$*/migrations $@
+
+define APP_RULES
+build/release/apps/$(1)/$(1): $(patsubst %.c,build/release/obj/%.o,$(wildcard apps/$(1)/*.c)) build/release/obj/build/gen/$(1)_migrations.o $(REL_LIB_A)
+	@mkdir -p $$(@D)
+	$$(CC) -O2 -g -pthread -o $$@ $$^ $$(LIB_LDLIBS)
+
+build/test/apps/$(1)/$(1): $(patsubst %.c,build/test/obj/%.o,$(wildcard apps/$(1)/*.c)) build/test/obj/build/gen/$(1)_migrations.o $(TEST_LIB_A)
+	@mkdir -p $$(@D)
+	$$(CC) $$(TEST_FLAGS) -pthread -o $$@ $$^ $$(LIB_LDLIBS)
+endef
+$(foreach a,$(APP_NAMES),$(eval $(call APP_RULES,$(a))))
+-include $(foreach a,$(APP_NAMES),$(patsubst %.c,build/release/obj/%.d,$(wildcard apps/$(a)/*.c)) $(patsubst %.c,build/test/obj/%.d,$(wildcard apps/$(a)/*.c)))
+
 # ---------------------------------------------------------------- commands
-# Until Conduit exists, the main program is the hello example.
+# The main program: Conduit on SQLite (var/conduit.db, migrated at start).
 RUN_ARGS ?= --port 8080
 run: release
-	@echo "keel: serving examples/hello on http://127.0.0.1:8080/plaintext and /json (Ctrl-C stops)"
-	@exec build/release/examples/hello/hello $(RUN_ARGS)
+	@echo "conduit: API on http://127.0.0.1:8080/api, OpenAPI document on http://127.0.0.1:8080/openapi.json (Ctrl-C stops)"
+	@exec build/release/apps/conduit/conduit serve $(RUN_ARGS)
 
 # Unit and integration suites both run even when the first fails, so the
 # output always ends with both summaries; the exit status reports either.

@@ -1,0 +1,115 @@
+/*
+ * Conduit's shared pieces: the per-worker database, authentication, time
+ * stamps, the profile JSON shape and database error answers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "conduit.h"
+
+conduit_config_t conduit_cfg;
+
+static keel_db_t *worker_db;
+
+keel_db_t *conduit_db(void)
+{
+	if (worker_db)
+		return worker_db;
+	keel_db_error_t err;
+	worker_db = keel_db_open(conduit_cfg.database_url, NULL, &err);
+	if (!worker_db)
+		KEEL_LOG_ERROR("database: %s", err.msg);
+	return worker_db;
+}
+
+keel_db_conn_t *conduit_conn(keel_req_t *req)
+{
+	keel_db_t *db = conduit_db();
+	return db ? keel_req_db(req, db) : NULL;
+}
+
+static keel_auth_opts_t auth_required_opts, auth_optional_opts;
+keel_middleware_t conduit_auth_required, conduit_auth_optional;
+
+/* Called by main() once the secret is loaded. */
+void conduit_auth_init(void);
+void conduit_auth_init(void)
+{
+	keel_str_t key = keel_secret_str(&conduit_cfg.secret);
+	auth_required_opts = (keel_auth_opts_t){
+	        .key = key, .required = true, .db_fn = conduit_db};
+	auth_optional_opts =
+	        (keel_auth_opts_t){.key = key, .db_fn = conduit_db};
+	conduit_auth_required = keel_mw_auth(&auth_required_opts);
+	conduit_auth_optional = keel_mw_auth(&auth_optional_opts);
+}
+
+int64_t conduit_user_id(const keel_req_t *req)
+{
+	const keel_jwt_claims_t *c = keel_req_auth(req);
+	int64_t id = 0;
+	if (!c || keel_str_to_i64(keel_str_from_cstr(c->sub), &id) < 0)
+		return 0;
+	return id;
+}
+
+int conduit_token(int64_t id, char *out, size_t cap)
+{
+	char sub[24];
+	keel_jwt_claims_t c;
+	snprintf(sub, sizeof(sub), "%lld", (long long)id);
+	int rc = keel_jwt_claims_init(&c, keel_str_from_cstr(sub),
+	                              (int64_t)time(NULL),
+	                              conduit_cfg.token_ttl);
+	if (rc < 0)
+		return rc;
+	return keel_jwt_sign(keel_secret_str(&conduit_cfg.secret), &c, NULL,
+	                     out, cap);
+}
+
+void conduit_now(char out[32])
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
+}
+
+static void write_nullable(keel_json_t *w, keel_str_t s, bool null)
+{
+	if (null)
+		keel_json_write_null(w);
+	else
+		keel_json_write_str(w, s);
+}
+
+void conduit_write_profile_fields(keel_json_t *w, keel_str_t username,
+                                  keel_str_t bio, bool bio_null,
+                                  keel_str_t image, bool image_null,
+                                  bool following)
+{
+	keel_json_key(w, "username");
+	keel_json_write_str(w, username);
+	keel_json_key(w, "bio");
+	write_nullable(w, bio, bio_null);
+	keel_json_key(w, "image");
+	write_nullable(w, image, image_null);
+	keel_json_key(w, "following");
+	keel_json_write_bool(w, following);
+}
+
+int conduit_unavailable(keel_req_t *req, keel_res_t *res)
+{
+	return keel_errors_write(req, res, 503, "database",
+	                         "is unavailable, try again");
+}
+
+int conduit_db_error(keel_req_t *req, keel_res_t *res, int rc)
+{
+	KEEL_LOG_ERROR("request %s: database error: %s", keel_req_id(req),
+	               keel_strerror(rc));
+	return keel_errors_write(req, res, 500, "server", "internal error");
+}
