@@ -238,6 +238,7 @@ bench: deps-bench release $(BENCH_BINS)
 	@if [ -x bench/http/run.sh ]; then echo "== bench/http/run.sh"; \
 	  bench/http/run.sh; fi
 	@echo "== bench/http/framework.sh"; bench/http/framework.sh
+	@echo "== bench/conduit/run.sh"; bench/conduit/run.sh
 	@echo "== bench/auth/run.sh"; bench/auth/run.sh || \
 	  echo "bench/auth: p99 under load above 2x idle on this run (see bench/README.md)"
 
