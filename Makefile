@@ -166,7 +166,13 @@ $(FUZZ_LIB_A): $(FUZZ_OBJ)
 	ar rcs $@ $^
 
 # ---------------------------------------------------------------- programs
-$(UNIT_BIN): $(UNIT_SRC:%.c=build/test/obj/%.o) $(TEST_LIB_A)
+# Conduit's handlers are unit-tested through the in-process test client:
+# the unit binary links the app's objects, all but its main().
+UNIT_APP_OBJ := $(patsubst %.c,build/test/obj/%.o,$(filter-out \
+  apps/conduit/main.c,$(wildcard apps/conduit/*.c))) \
+  $(if $(wildcard apps/conduit),build/test/obj/build/gen/conduit_migrations.o)
+
+$(UNIT_BIN): $(UNIT_SRC:%.c=build/test/obj/%.o) $(UNIT_APP_OBJ) $(TEST_LIB_A)
 	$(CC) $(TEST_FLAGS) -o $@ $^ $(LIB_LDLIBS) $(TEST_LDLIBS_PKG)
 
 build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_A)
