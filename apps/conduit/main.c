@@ -238,12 +238,48 @@ static int usage(FILE *f)
 	return f == stdout ? 0 : 2;
 }
 
+/* `conduit <cmd> --help`: what the command does and takes. */
+static int command_help(const char *cmd)
+{
+	static const char *const help[][2] = {
+	        {"migrate", "conduit migrate [--status]\n  apply pending "
+	                    "migrations to DATABASE_URL, or list their state"},
+	        {"check", "conduit check\n  print the effective settings (no "
+	                  "secrets) and the migration state; non-zero when "
+	                  "something is pending or changed"},
+	        {"createsuperuser",
+	         "conduit createsuperuser --username U --email E --password P\n"
+	         "  create an administrator account"},
+	        {"seed", "conduit seed --demo | --articles N --users M\n  fill "
+	                 "the database with demo or benchmark data"},
+	        {"routes", "conduit routes\n  list every route with its "
+	                   "handler and middleware"},
+	};
+	for (size_t i = 0; i < KEEL_COUNTOF(help); i++) {
+		if (strcmp(cmd, help[i][0]) == 0) {
+			printf("usage: %s\n", help[i][1]);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "serve";
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") ||
 	    !strcmp(cmd, "help"))
 		return usage(stdout);
+	if (wants_help(argc, argv) && command_help(cmd) == 0)
+		return 0;
 	int rc = load_config();
 	if (rc)
 		return rc;
