@@ -8,7 +8,8 @@
  *   conduit createsuperuser --username U --email E --password P
  *   conduit seed --demo       demo users, articles, comments
  *
- * Environment: DATABASE_URL (default sqlite:///var/conduit.db),
+ * Flags --database-url and --secret (any command) win over the
+ * environment: DATABASE_URL (default sqlite:///var/conduit.db),
  * CONDUIT_SECRET (required when CONDUIT_ENV=production; generated into
  * var/ otherwise), CONDUIT_TOKEN_TTL (seconds, default 604800).
  */
@@ -234,6 +235,8 @@ static int usage(FILE *f)
 {
 	fprintf(f, "usage: conduit [serve] [flags] | migrate [--status] | "
 	           "routes | check | createsuperuser | seed --demo\n"
+	           "       any command also takes --database-url URL and "
+	           "--secret S (or DATABASE_URL, CONDUIT_SECRET)\n"
 	           "       conduit serve --help lists the server flags\n");
 	return f == stdout ? 0 : 2;
 }
@@ -264,6 +267,39 @@ static int command_help(const char *cmd)
 	return -1;
 }
 
+/*
+ * Conduit's own flags (--database-url, --secret) win over their
+ * environment variables: they are moved into the environment and taken out
+ * of argv before the server's flag table sees it.
+ */
+static int take_app_flags(int argc, char **argv)
+{
+	static const char *const flags[][2] = {
+	        {"--database-url", "DATABASE_URL"},
+	        {"--secret", "CONDUIT_SECRET"},
+	};
+	int out = 1;
+	for (int i = 1; i < argc; i++) {
+		bool taken = false;
+		for (size_t f = 0; f < KEEL_COUNTOF(flags) && !taken; f++) {
+			size_t n = strlen(flags[f][0]);
+			if (strncmp(argv[i], flags[f][0], n) != 0)
+				continue;
+			if (argv[i][n] == '=') {
+				setenv(flags[f][1], argv[i] + n + 1, 1);
+				taken = true;
+			} else if (argv[i][n] == '\0' && i + 1 < argc) {
+				setenv(flags[f][1], argv[++i], 1);
+				taken = true;
+			}
+		}
+		if (!taken)
+			argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	return out;
+}
+
 static bool wants_help(int argc, char **argv)
 {
 	for (int i = 2; i < argc; i++)
@@ -274,6 +310,7 @@ static bool wants_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	argc = take_app_flags(argc, argv);
 	const char *cmd = argc > 1 ? argv[1] : "serve";
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") ||
 	    !strcmp(cmd, "help"))

@@ -61,3 +61,15 @@ def test_every_command_has_help(tmp_path):
                        cwd=ROOT, env=env_for(tmp_path), capture_output=True,
                        text=True, timeout=20)
     assert r.returncode == 0 and "--port" in r.stdout
+
+
+def test_flags_win_over_the_environment(tmp_path):
+    env = env_for(tmp_path)
+    r = subprocess.run([str(find_binary(BINARY)), "check", "--database-url",
+                        f"sqlite:///{tmp_path}/flag.db",
+                        "--secret=" + "f" * 36],
+                       cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=20)
+    assert f"database_url: sqlite:///{tmp_path}/flag.db" in r.stdout
+    assert "secret: 36 bytes" in r.stdout
+    assert "f" * 36 not in r.stdout
