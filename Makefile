@@ -35,11 +35,11 @@ endif
 FUZZ_CC := clang
 
 # Debian packages, checked (and installed when missing) before anything else.
-DEBS := gcc make binutils pkg-config python3 python3-pytest python3-requests \
+DEBS := gcc libc6-dev make binutils pkg-config python3 python3-pytest python3-requests \
         clang libclang-rt-14-dev clang-format libcriterion-dev wrk procps \
         libjansson-dev zlib1g-dev libsqlite3-dev libsodium-dev
 # Only `make bench` needs these: nginx is the reference server.
-DEBS_BENCH := nginx-light
+DEBS_BENCH := nginx-light util-linux
 
 # pkg-config modules; recursive (=) so they are only expanded in recipes,
 # after `deps` has installed them.
