@@ -39,7 +39,8 @@ DEBS := gcc libc6-dev make binutils pkg-config python3 python3-pytest python3-re
         clang libclang-rt-14-dev clang-format libcriterion-dev wrk procps \
         libjansson-dev zlib1g-dev libsqlite3-dev libsodium-dev
 # Only `make bench` needs these: nginx is the reference server.
-DEBS_BENCH := nginx-light util-linux
+DEBS_BENCH := nginx-light util-linux curl python3-fastapi uvicorn \
+              python3-django gunicorn python3-djangorestframework python3-jwt
 
 # pkg-config modules; recursive (=) so they are only expanded in recipes,
 # after `deps` has installed them.
@@ -245,6 +246,7 @@ bench: deps-bench release $(BENCH_BINS)
 	  bench/http/run.sh; fi
 	@echo "== bench/http/framework.sh"; bench/http/framework.sh
 	@echo "== bench/conduit/run.sh"; bench/conduit/run.sh
+	@echo "== bench/peers/run.sh"; bench/peers/run.sh
 	@echo "== bench/auth/run.sh"; bench/auth/run.sh || \
 	  echo "bench/auth: p99 under load above 2x idle on this run (see bench/README.md)"
 
