@@ -402,10 +402,7 @@ static int request_begin(keel_conn_t *c, size_t len)
 	}
 	r->path = (keel_str_t){path, plen};
 	c->in_pos += len;
-	/* Per-request state of the layers above: never inherited from the
-	 * previous request on this keep-alive connection. */
-	r->auth = NULL;
-	r->valid_params = r->valid_body = NULL;
+	keel__req_reset_layers(r);
 	r->start_ns = keel_clock_cached_ns();
 	request_id(w, r->id);
 	r->client = keel__client_addr(w, c);

@@ -45,6 +45,7 @@ struct keel_req {
 	const struct keel_jwt_claims *auth; /* verified API token, or NULL */
 	void *db_conn; /* src/data/db.c: connections borrowed by keel_req_db */
 	void *session; /* src/security/session.c: the request's session */
+	void *timing;  /* src/web/mw_timing.c: Server-Timing entries */
 };
 
 struct keel_res {
@@ -201,6 +202,9 @@ void keel__access_close(keel_worker_t *w);
 void keel__access_record(keel_worker_t *w, keel_conn_t *c, size_t bytes);
 /** Write buffered access lines now (also done by a timer and at exit). */
 void keel__access_flush(keel_worker_t *w);
+
+/** Clear the per-request state of the layers above (auth, validation). */
+void keel__req_reset_layers(keel_req_t *req);
 
 /** The resolved client address of a request on `c` (X-Forwarded-For). */
 keel_ip_t keel__client_addr(keel_worker_t *w, keel_conn_t *c);

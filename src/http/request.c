@@ -119,3 +119,16 @@ keel_ip_t keel__client_addr(keel_worker_t *w, keel_conn_t *c)
 	}
 	return client;
 }
+
+/*
+ * State the layers above the server keep per request and set only when
+ * they run (identity, validated inputs): cleared at the start of every
+ * request so a keep-alive connection never inherits it.  State that is
+ * released with the request's arena (session, database, timing) clears
+ * itself through arena cleanups.
+ */
+void keel__req_reset_layers(keel_req_t *req)
+{
+	req->auth = NULL;
+	req->valid_params = req->valid_body = NULL;
+}

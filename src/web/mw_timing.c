@@ -3,11 +3,8 @@
  * other layers report (the database: db;dur=2.5;desc="3 queries"), shown
  * by browsers' developer tools next to the network timings.
  *
- * The entries belong to one request but keel_req_t has no slot for them,
- * and many requests are in flight at once on one worker's coroutines.  So
- * each request's list lives in its arena and is found through a small
- * per-process table keyed by the request; an arena cleanup unlinks it when
- * the request ends, so the table only ever holds requests in flight.
+ * Each request's list lives in its arena, reached through req->timing; an
+ * arena cleanup clears that pointer when the request ends.
  */
 #include <stdint.h>
 #include <string.h>
@@ -19,7 +16,6 @@
 
 #define NAME_MAX_LEN 32
 #define DESC_MAX_LEN 128
-#define NBUCKETS     256
 
 typedef struct timing_entry {
 	struct timing_entry *next;
@@ -28,55 +24,32 @@ typedef struct timing_entry {
 	int64_t dur_ns;   /* < 0: none */
 } timing_entry_t;
 
+/* The request's entries, in its arena, found through req->timing. */
 typedef struct timing_list {
-	struct timing_list *next; /* bucket chain */
-	const keel_req_t *req;
+	keel_req_t *req;
 	timing_entry_t *head, **tail;
 	size_t count;
 } timing_list_t;
 
-static timing_list_t *buckets[NBUCKETS];
-
-static size_t bucket_of(const keel_req_t *req)
-{
-	uint64_t h = (uint64_t)(uintptr_t)req * UINT64_C(0x9e3779b97f4a7c15);
-	return (size_t)(h >> 56) % NBUCKETS;
-}
-
-static timing_list_t *list_find(const keel_req_t *req)
-{
-	for (timing_list_t *l = buckets[bucket_of(req)]; l; l = l->next)
-		if (l->req == req)
-			return l;
-	return NULL;
-}
-
 /* Arena cleanup: the request is over, its list memory is about to go. */
-static void list_unlink(void *arg)
+static void list_forget(void *arg)
 {
 	timing_list_t *l = arg;
-	for (timing_list_t **p = &buckets[bucket_of(l->req)]; *p;
-	     p = &(*p)->next) {
-		if (*p == l) {
-			*p = l->next;
-			return;
-		}
-	}
+	if (l->req->timing == l)
+		l->req->timing = NULL;
 }
 
 static timing_list_t *list_get(keel_req_t *req)
 {
-	timing_list_t *l = list_find(req);
-	if (l)
-		return l;
-	l = keel_arena_calloc(keel_req_arena(req), 1, sizeof(*l));
-	if (!l || keel_arena_defer(keel_req_arena(req), list_unlink, l) < 0)
+	if (req->timing)
+		return req->timing;
+	timing_list_t *l =
+	        keel_arena_calloc(keel_req_arena(req), 1, sizeof(*l));
+	if (!l || keel_arena_defer(keel_req_arena(req), list_forget, l) < 0)
 		return NULL;
 	l->req = req;
 	l->tail = &l->head;
-	size_t b = bucket_of(req);
-	l->next = buckets[b];
-	buckets[b] = l;
+	req->timing = l;
 	return l;
 }
 
@@ -166,7 +139,7 @@ static void timing_after(keel_req_t *req, keel_res_t *res, void *ud)
 	(void)ud;
 	keel_buf_t b;
 	keel_buf_init(&b, 8192);
-	timing_list_t *l = list_find(req);
+	const timing_list_t *l = req->timing;
 	for (timing_entry_t *e = l ? l->head : NULL; e; e = e->next) {
 		put_entry(&b, e);
 		keel_buf_append(&b, ", ", 2);

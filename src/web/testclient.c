@@ -290,8 +290,7 @@ static void reset(keel_test_t *t)
 	keel_buf_reset(&t->req.body);
 	keel__res_reset(&t->res);
 	memset(&t->req.head, 0, sizeof(t->req.head));
-	t->req.auth = NULL;
-	t->req.valid_params = t->req.valid_body = NULL;
+	keel__req_reset_layers(&t->req);
 }
 
 int keel_test_request(keel_test_t *t, const char *method, const char *target,
