@@ -164,13 +164,21 @@ static bool eat_uint(const char **s, uint64_t max, uint64_t *out)
 /*
  * Standard-alphabet base64 without padding, up to the next '$' or the
  * end, that decodes to exactly `want` bytes and is canonical (libsodium
- * refuses stray low bits, so each byte string has one spelling).
+ * refuses stray low bits, so each byte string has one spelling).  The
+ * alphabet is checked here first: libsodium 1.0.18 decodes bytes >= 0x80
+ * as if they were valid characters.
  */
 static bool eat_b64(const char **s, size_t want)
 {
 	unsigned char bin[64];
 	size_t n = strcspn(*s, "$"), got = 0;
 
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)(*s)[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '+' || c == '/'))
+			return false;
+	}
 	if (want > sizeof(bin) ||
 	    n != sodium_base64_ENCODED_LEN(
 	                 want, sodium_base64_VARIANT_ORIGINAL_NO_PADDING) -

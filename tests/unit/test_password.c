@@ -4,6 +4,7 @@
  * users, and a strict reading of stored strings.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -236,6 +237,24 @@ Test(password, malformed_strings_are_refused)
 	}
 	cr_assert_eq(keel_password_phc_params(NULL, &p), KEEL_EINVAL);
 	cr_assert_eq(keel_password_verify(pw_of("x"), NULL), KEEL_EINVAL);
+}
+
+Test(password, non_alphabet_bytes_in_salt_or_hash_are_refused)
+{
+	/* libsodium 1.0.18 decodes bytes >= 0x80 as base64 characters; the
+	 * parser must not, or one hash would have several spellings. */
+	char buf[KEEL_PASSWORD_HASH_MAX];
+	keel_password_params_t p;
+	cr_assert_eq(keel_password_phc_params(stored_vector, &p), 0);
+	const char *salt = strrchr(stored_vector, '$');
+	for (int field = 0; field < 2; field++) {
+		snprintf(buf, sizeof(buf), "%s", stored_vector);
+		size_t at = field ? (size_t)(salt - stored_vector) + 1
+		                  : (size_t)(salt - stored_vector) - 1;
+		buf[at] = (char)0x80;
+		cr_assert_eq(keel_password_phc_params(buf, &p), KEEL_EINVAL,
+		             "field %d", field);
+	}
 }
 
 Test(password, unterminated_or_overlong_string_is_refused)
