@@ -136,6 +136,15 @@ KEEL_API keel_db_t *keel_db_open(const char *url, const keel_db_opts_t *opts,
 KEEL_API void keel_db_close(keel_db_t *db);
 /** "sqlite" or "postgres": the driver behind `db`. */
 KEEL_API const char *keel_db_driver(const keel_db_t *db);
+/**
+ * Call fn(ud) each time a connection of `db` leaves a transaction (or an
+ * autocommit statement ends) having changed rows: after the commit, before
+ * the calling code sees its result, so a response cache can drop what it
+ * holds before the writer answers.  A rolled-back attempt that changed
+ * rows also calls it.  One hook per database (NULL removes it); set it
+ * before connections are used.  Writes by other processes are not seen.
+ */
+KEEL_API void keel_db_on_commit(keel_db_t *db, void (*fn)(void *ud), void *ud);
 
 /**
  * Borrow a connection, waiting (without blocking the worker) up to the

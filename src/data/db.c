@@ -158,8 +158,30 @@ static int conn_open(keel_db_t *db, keel_db_conn_t **out, char *err,
 		conn_free(c);
 		return rc;
 	}
+	c->seen_changes = db->drv->total_changes(c->h);
 	*out = c;
 	return KEEL_OK;
+}
+
+void keel_db_on_commit(keel_db_t *db, void (*fn)(void *ud), void *ud)
+{
+	if (!db)
+		return;
+	db->on_commit = fn;
+	db->on_commit_ud = ud;
+}
+
+void keel__db_settled(keel_db_conn_t *c)
+{
+	keel_db_t *db = c->db;
+	if (c->tx_depth > 0 || db->drv->in_tx(c->h))
+		return;
+	int64_t total = db->drv->total_changes(c->h);
+	if (total == c->seen_changes)
+		return;
+	c->seen_changes = total;
+	if (db->on_commit)
+		db->on_commit(db->on_commit_ud);
 }
 
 static void db_free(keel_db_t *db)
@@ -339,6 +361,7 @@ void keel_db_release(keel_db_conn_t *c)
 	if (c->tx_depth > 0 || db->drv->in_tx(c->h))
 		db->drv->exec(c->h, "ROLLBACK");
 	c->tx_depth = 0;
+	keel__db_settled(c);
 	c->borrowed = false;
 	pthread_mutex_lock(&db->mu);
 	keel__db_waiter_t *w = db->wait_head;

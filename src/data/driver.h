@@ -59,6 +59,8 @@ typedef struct keel__db_driver {
 	int (*exec)(void *h, const char *sql);
 	int64_t (*last_id)(void *h);
 	int64_t (*changes)(void *h);
+	/* Rows changed by every statement since the handle was opened. */
+	int64_t (*total_changes)(void *h);
 	const char *(*errmsg)(void *h);
 	bool (*in_tx)(void *h); /* the engine has a transaction open */
 } keel__db_driver_t;
@@ -107,7 +109,8 @@ struct keel_db_conn {
 	int tx_depth;
 	bool retryable; /* the last failure may succeed when run again */
 	bool borrowed;
-	uint64_t rng; /* backoff jitter */
+	uint64_t rng;         /* backoff jitter */
+	int64_t seen_changes; /* total_changes when last settled */
 	keel_db_stats_t stats;
 	char errmsg[256];
 };
@@ -123,6 +126,8 @@ struct keel_db {
 	int nconns; /* slots taken: open or being opened */
 	keel_db_conn_t *free;
 	keel__db_waiter_t *wait_head, *wait_tail;
+	void (*on_commit)(void *ud); /* keel_db_on_commit */
+	void *on_commit_ud;
 };
 
 /** Record `msg` (or the driver's message when NULL) as the last error. */
@@ -134,6 +139,13 @@ int keel__db_fail(keel_db_conn_t *c, int rc);
  * (0-based) between `base_ms` and `cap_ms`; yields a coroutine. */
 void keel__db_backoff(keel_db_conn_t *c, int attempt, int64_t base_ms,
                       int64_t cap_ms);
+
+/**
+ * Call after anything that may have ended a transaction: when `c` is
+ * outside one and rows changed since the last call, run the database's
+ * commit hook.
+ */
+void keel__db_settled(keel_db_conn_t *c);
 
 /** Set up an empty cache of `cap` statements (0: nothing is kept). */
 int keel__db_cache_init(keel__db_cache_t *cache, int cap);

@@ -120,6 +120,7 @@ int keel_db_exec(keel_db_conn_t *conn, const char *sql,
 	if (st)
 		keel__db_stmt_put(conn, st);
 	account(conn, sql, keel_clock_now_ns() - t0);
+	keel__db_settled(conn);
 	return rc < 0 ? rc : KEEL_OK;
 }
 
@@ -130,6 +131,7 @@ int keel_db_exec_script(keel_db_conn_t *conn, const char *sql)
 	int64_t t0 = keel_clock_now_ns();
 	int rc = keel__db_fail(conn, conn->db->drv->exec(conn->h, sql));
 	account(conn, sql, keel_clock_now_ns() - t0);
+	keel__db_settled(conn);
 	return rc;
 }
 
@@ -221,6 +223,7 @@ void keel_db_rows_close(keel_db_rows_t *rows)
 		rows->next->prev = rows->prev;
 	rows->next = c->spare;
 	c->spare = rows;
+	keel__db_settled(c); /* an INSERT ... RETURNING commits here */
 }
 
 void keel__db_rows_close_all(keel_db_conn_t *c)

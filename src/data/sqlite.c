@@ -281,6 +281,11 @@ static int64_t sq_changes(void *h)
 	return sqlite3_changes64(h);
 }
 
+static int64_t sq_total_changes(void *h)
+{
+	return sqlite3_total_changes64(h);
+}
+
 static const char *sq_errmsg(void *h)
 {
 	return sqlite3_errmsg(h);
@@ -314,6 +319,7 @@ const keel__db_driver_t keel__db_sqlite = {
         .exec = sq_exec,
         .last_id = sq_last_id,
         .changes = sq_changes,
+        .total_changes = sq_total_changes,
         .errmsg = sq_errmsg,
         .in_tx = sq_in_tx,
 };

@@ -121,6 +121,7 @@ static int run_once(keel_db_conn_t *c, int (*fn)(keel_db_conn_t *, void *),
 	if (rc != 0)
 		rollback(c);
 	c->tx_depth = 0;
+	keel__db_settled(c);
 	return rc;
 }
 

@@ -433,3 +433,81 @@ Test(db_tx, busy_past_the_budget_times_out)
 {
 	tx_busy_run(700, 60, KEEL_ETIMEDOUT, 0);
 }
+
+/* The commit hook: counts its calls and how many rows were visible to a
+ * second connection when it ran (the commit must already be done). */
+typedef struct commit_seen {
+	int calls;
+	int64_t visible;
+	keel_db_conn_t *other;
+} commit_seen_t;
+
+static void on_commit(void *ud)
+{
+	commit_seen_t *s = ud;
+	s->calls++;
+	if (s->other)
+		s->visible = tx_count(s->other);
+}
+
+static int hook_two_inserts(keel_db_conn_t *c, void *arg)
+{
+	(void)arg;
+	int rc = tx_insert(c, 10);
+	return rc < 0 ? rc : tx_insert(c, 11);
+}
+
+Test(db_tx, commit_hook_runs_once_per_changing_commit_after_it)
+{
+	char dir[] = "/tmp/keel-hook-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char url[96];
+	snprintf(url, sizeof(url), "sqlite:///%s/h.db", dir);
+	keel_db_error_t err;
+	keel_db_t *db = keel_db_open(url, NULL, &err);
+	cr_assert_not_null(db, "%s", err.msg);
+	keel_db_conn_t *c = tx_get(db);
+	commit_seen_t seen = {0};
+	tx_ok(c, "CREATE TABLE t(x INTEGER UNIQUE)");
+	seen.other = tx_get(db);
+	keel_db_on_commit(db, on_commit, &seen);
+
+	/* Reads and statements that change nothing never call it. */
+	cr_assert_eq(tx_count(c), 0);
+	tx_ok(c, "DELETE FROM t WHERE x = 99");
+	cr_assert_eq(seen.calls, 0);
+	/* An autocommit write: once, with the row already visible. */
+	cr_assert_eq(tx_insert(c, 1), 0);
+	cr_assert_eq(seen.calls, 1);
+	cr_assert_eq(seen.visible, 1);
+	/* A transaction: once at its commit, not per statement. */
+	cr_assert_eq(keel_db_tx(c, hook_two_inserts, NULL), 0);
+	cr_assert_eq(seen.calls, 2);
+	cr_assert_eq(seen.visible, 3);
+	/* INSERT ... RETURNING through a cursor: at the cursor's close. */
+	keel_db_rows_t *rows;
+	cr_assert_eq(keel_db_query(c, "INSERT INTO t VALUES (20) RETURNING x",
+	                           KEEL_DB_NOARGS, &rows),
+	             0);
+	cr_assert_eq(keel_db_rows_next(rows), 1);
+	keel_db_rows_close(rows);
+	cr_assert_eq(seen.calls, 3);
+	cr_assert_eq(seen.visible, 4);
+	/* A failed constraint changes nothing: no call. */
+	cr_assert_lt(tx_insert(c, 1), 0);
+	cr_assert_eq(seen.calls, 3);
+
+	keel_db_on_commit(db, NULL, NULL);
+	cr_assert_eq(tx_insert(c, 30), 0);
+	cr_assert_eq(seen.calls, 3);
+	keel_db_release(seen.other);
+	keel_db_release(c);
+	keel_db_close(db);
+	char path[128];
+	const char *const sfx[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/h.db%s", dir, sfx[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
