@@ -219,6 +219,12 @@ KEEL_API int keel_http_query_next(keel_http_query_iter_t *it, char *buf,
  * keel does not know.  Static storage.
  */
 KEEL_API const char *keel_http_status_text(int code);
+/**
+ * Does the comma-separated field value `list` (Cache-Control, Vary,
+ * Connection...) hold the token `tok`, in any case?  A member's
+ * "=value" part is ignored: "max-age=0, private" holds "private".
+ */
+KEEL_API bool keel_http_list_has(keel_str_t list, keel_str_t tok);
 
 /** Method named exactly (case-sensitively) `name`, or KEEL_HTTP_UNKNOWN. */
 KEEL_API keel_http_method_t keel_http_method_parse(keel_str_t name);

@@ -164,3 +164,14 @@ int keel__http_fields_finish(keel__http_fields_t *f, keel_http_request_t *req)
 	        !f->close && (req->minor_version == 1 || f->keepalive);
 	return 0;
 }
+
+bool keel_http_list_has(keel_str_t list, keel_str_t tok)
+{
+	while (list.len > 0) {
+		keel_str_t item = keel_str_trim(keel_str_cut(&list, ','));
+		keel_str_t name = keel_str_trim(keel_str_cut(&item, '='));
+		if (keel_str_eq_nocase(name, tok))
+			return true;
+	}
+	return false;
+}

@@ -67,18 +67,6 @@ bool keel_mw_gzip_compressible(keel_str_t content_type)
 	        ends_with_nocase(t, KEEL_STR("+xml")));
 }
 
-/* Does the comma-separated list `v` hold the token `tok` (any case)? */
-static bool list_has(keel_str_t v, keel_str_t tok)
-{
-	while (v.len > 0) {
-		keel_str_t item = keel_str_trim(keel_str_cut(&v, ','));
-		keel_str_t name = keel_str_trim(keel_str_cut(&item, '='));
-		if (keel_str_eq_nocase(name, tok))
-			return true;
-	}
-	return false;
-}
-
 /* Everything that rules compression out whatever the client says. */
 static bool eligible(keel_res_t *res, const keel_mw_gzip_opts_t *o)
 {
@@ -92,7 +80,7 @@ static bool eligible(keel_res_t *res, const keel_mw_gzip_opts_t *o)
 	    !keel_mw_gzip_compressible(v))
 		return false;
 	return keel_res_header_get(res, "Cache-Control", &v) < 0 ||
-	       !list_has(v, KEEL_STR("no-transform"));
+	       !keel_http_list_has(v, KEEL_STR("no-transform"));
 }
 
 static bool client_accepts(const keel_req_t *req)
@@ -107,8 +95,8 @@ static void add_vary(keel_res_t *res)
 {
 	keel_str_t v;
 	if (keel_res_header_get(res, "Vary", &v) == 0 &&
-	    (list_has(v, KEEL_STR("Accept-Encoding")) ||
-	     list_has(v, KEEL_STR("*"))))
+	    (keel_http_list_has(v, KEEL_STR("Accept-Encoding")) ||
+	     keel_http_list_has(v, KEEL_STR("*"))))
 		return;
 	keel_res_header(res, "Vary", "Accept-Encoding");
 }
