@@ -800,15 +800,24 @@ static const keel_route_spec_t unfav_spec = {.summary = "Unfavorite an article",
 static void add(keel_route_t *r, const keel_route_spec_t *spec, bool required)
 {
 	keel_route_spec(r, spec);
-	keel_route_use(r, required ? &conduit_auth_required
-	                           : &conduit_auth_optional);
+	if (required)
+		keel_route_use(r, &conduit_auth_required);
+	else
+		keel_route_use(r, &conduit_auth_optional);
+}
+
+/* A public read: optional token, anonymous answers cached. */
+static void add_read(keel_route_t *r, const keel_route_spec_t *spec)
+{
+	add(r, spec, false);
+	conduit_cached(r);
 }
 
 void conduit_articles_routes(keel_group_t *api)
 {
-	add(KEEL_GET(api, "/articles", articles_list), &list_spec, false);
+	add_read(KEEL_GET(api, "/articles", articles_list), &list_spec);
 	add(KEEL_GET(api, "/articles/feed", articles_feed), &feed_spec, true);
-	add(KEEL_GET(api, "/articles/{slug}", article_get), &get_spec, false);
+	add_read(KEEL_GET(api, "/articles/{slug}", article_get), &get_spec);
 	add(KEEL_POST(api, "/articles", article_create), &create_spec, true);
 	add(KEEL_PUT(api, "/articles/{slug}", article_update), &update_spec,
 	    true);

@@ -191,6 +191,7 @@ void conduit_comments_routes(keel_group_t *api)
 	r = KEEL_GET(api, "/articles/{slug}/comments", comments_list);
 	keel_route_spec(r, &list_spec);
 	keel_route_use(r, &conduit_auth_optional);
+	conduit_cached(r);
 	r = KEEL_POST(api, "/articles/{slug}/comments", comments_add);
 	keel_route_spec(r, &add_spec);
 	keel_route_use(r, &conduit_auth_required);

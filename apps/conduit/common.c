@@ -20,6 +20,9 @@ keel_db_t *conduit_db(void)
 	worker_db = keel_db_open(conduit_cfg.database_url, NULL, &err);
 	if (!worker_db)
 		KEEL_LOG_ERROR("database: %s", err.msg);
+	/* Every commit of this worker empties every worker's cache before
+	 * the writing request answers. */
+	keel_cache_watch(conduit_cache, worker_db);
 	return worker_db;
 }
 
@@ -27,6 +30,17 @@ keel_db_conn_t *conduit_conn(keel_req_t *req)
 {
 	keel_db_t *db = conduit_db();
 	return db ? keel_req_db(req, db) : NULL;
+}
+
+keel_cache_t *conduit_cache;
+static keel_middleware_t cache_mw;
+
+void conduit_cached(keel_route_t *route)
+{
+	if (conduit_cache) {
+		cache_mw = keel_mw_cache(conduit_cache);
+		keel_route_use(route, &cache_mw);
+	}
 }
 
 static keel_auth_opts_t auth_required_opts, auth_optional_opts;

@@ -27,6 +27,10 @@ keel_db_conn_t *conduit_conn(keel_req_t *req);
 
 /** Middleware: a valid token required (401 otherwise) / optional. */
 extern keel_middleware_t conduit_auth_required, conduit_auth_optional;
+/** The response cache of public reads (NULL: off); made before fork. */
+extern keel_cache_t *conduit_cache;
+/** Cache `route`'s anonymous answers (after its other middleware). */
+void conduit_cached(keel_route_t *route);
 /** The authenticated user's id, or 0 for an anonymous request. */
 int64_t conduit_user_id(const keel_req_t *req);
 /** Sign a token for user `id` into out[0..cap); 0 or KEEL_E*. */

@@ -30,6 +30,10 @@ int conduit_cmd_seed(int argc, char **argv);
 extern keel_ratelimit_login_t *conduit_login_limiter;
 /* CONDUIT_LOGIN_LIMIT=on|off; default on in production only. */
 static bool login_limit;
+/* CONDUIT_CACHE_TTL: seconds a cached public read may be served; 0: no
+ * cache.  Writes through the server empty it at once; the ttl only bounds
+ * writes made beside it (the CLI on the same database file). */
+static int64_t cache_ttl = 5;
 
 static int load_config(void)
 {
@@ -40,6 +44,14 @@ static int load_config(void)
 	        url && *url ? url : "sqlite:///var/conduit.db";
 	conduit_cfg.production = env && strcmp(env, "production") == 0;
 	conduit_cfg.token_ttl = 7 * 24 * 3600;
+	const char *cttl = getenv("CONDUIT_CACHE_TTL");
+	if (cttl && *cttl &&
+	    (keel_str_to_i64(keel_str_from_cstr(cttl), &cache_ttl) < 0 ||
+	     cache_ttl < 0 || cache_ttl > 86400)) {
+		fprintf(stderr, "conduit: CONDUIT_CACHE_TTL must be 0..86400 "
+		                "seconds\n");
+		return 2;
+	}
 	const char *lim = getenv("CONDUIT_LOGIN_LIMIT");
 	login_limit = lim && *lim ? strcmp(lim, "off") && strcmp(lim, "0")
 	                          : conduit_cfg.production;
@@ -224,10 +236,16 @@ static int serve(int argc, char **argv)
 		fprintf(stderr, "conduit: cannot create the login limiter\n");
 		return 1;
 	}
+	keel_cache_opts_t copts = {.ttl_ms = cache_ttl * 1000};
+	if (cache_ttl > 0 && !(conduit_cache = keel_cache_new(&copts))) {
+		fprintf(stderr, "conduit: cannot create the response cache\n");
+		return 1;
+	}
 	keel_app_t *app = build_app();
 	int rc = keel_app_run(app, argc, argv);
 	keel_app_free(app);
 	keel_ratelimit_login_free(conduit_login_limiter);
+	keel_cache_free(conduit_cache);
 	return rc;
 }
 

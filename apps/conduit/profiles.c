@@ -132,6 +132,7 @@ void conduit_profiles_routes(keel_group_t *api)
 	keel_route_t *r = KEEL_GET(api, "/profiles/{username}", profiles_get);
 	keel_route_spec(r, &get_spec);
 	keel_route_use(r, &conduit_auth_optional);
+	conduit_cached(r);
 	r = KEEL_POST(api, "/profiles/{username}/follow", profiles_follow);
 	keel_route_spec(r, &follow_spec);
 	keel_route_use(r, &conduit_auth_required);

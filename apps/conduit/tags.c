@@ -39,5 +39,7 @@ static const keel_route_spec_t tags_spec = {
 
 void conduit_tags_routes(keel_group_t *api)
 {
-	keel_route_spec(KEEL_GET(api, "/tags", tags_list), &tags_spec);
+	keel_route_t *r = KEEL_GET(api, "/tags", tags_list);
+	keel_route_spec(r, &tags_spec);
+	conduit_cached(r);
 }

@@ -11,6 +11,7 @@
 #include "keel/arena.h"
 #include "keel/auth.h"
 #include "keel/buf.h"
+#include "keel/cache.h"
 #include "keel/clock.h"
 #include "keel/config.h"
 #include "keel/cookie.h"

@@ -46,6 +46,7 @@ struct keel_req {
 	void *db_conn; /* src/data/db.c: connections borrowed by keel_req_db */
 	void *session; /* src/security/session.c: the request's session */
 	void *timing;  /* src/web/mw_timing.c: Server-Timing entries */
+	void *cache;   /* src/web/mw_cache.c: the lookup, for the after hook */
 };
 
 struct keel_res {

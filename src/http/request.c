@@ -131,4 +131,5 @@ void keel__req_reset_layers(keel_req_t *req)
 {
 	req->auth = NULL;
 	req->valid_params = req->valid_body = NULL;
+	req->cache = NULL;
 }
