@@ -106,18 +106,26 @@ typedef enum keel_db_sync {
 	KEEL_DB_SYNC_NORMAL,   /* WAL: a power cut may lose the last commits */
 } keel_db_sync_t;
 
+/** How a worker commits keel_db_tx transactions (see docs/data.md). */
+typedef enum keel_db_commit {
+	KEEL_DB_COMMIT_GROUP = 0, /* one commit (one fsync) per batch */
+	KEEL_DB_COMMIT_EACH,      /* one commit per transaction */
+} keel_db_commit_t;
+
 /** Options for keel_db_open; zero (or NULL) means the defaults. */
 typedef struct keel_db_opts {
-	int pool_size;           /* connections per worker; 0: 4 */
+	int pool_size;           /* connections per worker; 0: 16 */
 	int64_t pool_wait_ms;    /* wait for a free connection; 0: 5000 */
 	int64_t busy_timeout_ms; /* SQLite busy_timeout per statement; 0: 50 */
 	int tx_attempts;         /* runs of a transaction function; 0: 5 */
 	int stmt_cache; /* prepared statements cached per conn; 0: 64 */
 	keel_db_sync_t sync;
-	int64_t slow_ms;       /* log statements slower than this; 0: 200,
-	                          < 0: never */
-	int64_t busy_retry_ms; /* backoff budget of one busy statement
-	                          outside a transaction; 0: 2000 */
+	int64_t slow_ms;         /* log statements slower than this; 0: 200,
+	                            < 0: never */
+	int64_t busy_retry_ms;   /* backoff budget of one busy statement
+	                            outside a transaction; 0: 2000 */
+	keel_db_commit_t commit; /* GROUP: in a worker, transactions and
+	                            writes outside one share commits */
 } keel_db_opts_t;
 
 /** Why opening failed, for the operator (never for clients). */
@@ -134,6 +142,13 @@ KEEL_API keel_db_t *keel_db_open(const char *url, const keel_db_opts_t *opts,
                                  keel_db_error_t *err);
 /** Close every pooled connection and free `db`; NULL is ignored. */
 KEEL_API void keel_db_close(keel_db_t *db);
+/** This process's group commits on a database (docs/data.md). */
+typedef struct keel_db_commit_stats {
+	uint64_t batches; /* COMMITs (each one fsync) */
+	uint64_t joined;  /* transactions queued into them */
+} keel_db_commit_stats_t;
+/** The group-commit counters of `db` in this process; zeros for NULL. */
+KEEL_API keel_db_commit_stats_t keel_db_commit_stats(const keel_db_t *db);
 /** "sqlite" or "postgres": the driver behind `db`. */
 KEEL_API const char *keel_db_driver(const keel_db_t *db);
 /**

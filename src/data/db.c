@@ -119,9 +119,11 @@ static int resolve_opts(const keel_db_opts_t *in, keel_db_opts_t *o)
 	    o->pool_wait_ms < 0 || o->busy_timeout_ms < 0 ||
 	    o->busy_timeout_ms > INT32_MAX || o->tx_attempts < 0 ||
 	    o->stmt_cache < 0 || o->busy_retry_ms < 0 ||
-	    (o->sync != KEEL_DB_SYNC_FULL && o->sync != KEEL_DB_SYNC_NORMAL))
+	    (o->sync != KEEL_DB_SYNC_FULL && o->sync != KEEL_DB_SYNC_NORMAL) ||
+	    (o->commit != KEEL_DB_COMMIT_GROUP &&
+	     o->commit != KEEL_DB_COMMIT_EACH))
 		return KEEL_EINVAL;
-	o->pool_size = (int)pick(o->pool_size, 4);
+	o->pool_size = (int)pick(o->pool_size, 16);
 	o->pool_wait_ms = pick(o->pool_wait_ms, 5000);
 	o->busy_timeout_ms = pick(o->busy_timeout_ms, 50);
 	o->tx_attempts = (int)pick(o->tx_attempts, 5);
@@ -133,7 +135,7 @@ static int resolve_opts(const keel_db_opts_t *in, keel_db_opts_t *o)
 
 /* ------------------------------------------------------- connections */
 
-static void conn_free(keel_db_conn_t *c)
+void keel__db_conn_free(keel_db_conn_t *c)
 {
 	keel__db_rows_close_all(c);
 	keel__db_rows_free_spare(c);
@@ -143,8 +145,8 @@ static void conn_free(keel_db_conn_t *c)
 	free(c);
 }
 
-static int conn_open(keel_db_t *db, keel_db_conn_t **out, char *err,
-                     size_t errlen)
+int keel__db_conn_open(keel_db_t *db, keel_db_conn_t **out, char *err,
+                       size_t errlen)
 {
 	keel_db_conn_t *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -155,7 +157,7 @@ static int conn_open(keel_db_t *db, keel_db_conn_t **out, char *err,
 	if (rc == KEEL_OK)
 		rc = db->drv->open(db->target, &db->opts, &c->h, err, errlen);
 	if (rc < 0) {
-		conn_free(c);
+		keel__db_conn_free(c);
 		return rc;
 	}
 	c->seen_changes = db->drv->total_changes(c->h);
@@ -198,11 +200,12 @@ static int db_start(keel_db_t *db, keel_db_error_t *err)
 	db->conns = calloc((size_t)db->opts.pool_size, sizeof(*db->conns));
 	if (!db->conns)
 		return KEEL_ENOMEM;
-	int rc = conn_open(db, &db->conns[0], err->msg, sizeof(err->msg));
+	int rc = keel__db_conn_open(db, &db->conns[0], err->msg,
+	                            sizeof(err->msg));
 	if (rc < 0)
 		return rc;
 	if (pthread_mutex_init(&db->mu, NULL) != 0) {
-		conn_free(db->conns[0]);
+		keel__db_conn_free(db->conns[0]);
 		return KEEL_ENOMEM;
 	}
 	db->free = db->conns[0];
@@ -223,6 +226,7 @@ keel_db_t *keel_db_open(const char *url, const keel_db_opts_t *opts,
 		return NULL;
 	}
 	db->drv = &keel__db_sqlite;
+	keel__db_group_init(db);
 	int rc = resolve_opts(opts, &db->opts);
 	if (rc < 0)
 		fail_open(err, "bad database options");
@@ -247,8 +251,9 @@ void keel_db_close(keel_db_t *db)
 		if (db->conns[i]->borrowed)
 			KEEL_LOG_WARN(
 			        "db: closing a connection still lent out");
-		conn_free(db->conns[i]);
+		keel__db_conn_free(db->conns[i]);
 	}
+	keel__db_group_close(db);
 	pthread_mutex_destroy(&db->mu);
 	db_free(db);
 }
@@ -335,7 +340,7 @@ int keel_db_acquire(keel_db_t *db, keel_db_conn_t **out)
 	if (db->nconns >= db->opts.pool_size)
 		return wait_for_conn(db, out);
 	char err[256];
-	int rc = conn_open(db, &c, err, sizeof(err));
+	int rc = keel__db_conn_open(db, &c, err, sizeof(err));
 	if (rc == KEEL_OK)
 		db->conns[db->nconns++] = c;
 	pthread_mutex_unlock(&db->mu);
@@ -383,7 +388,7 @@ void keel_db_release(keel_db_conn_t *c)
 
 int64_t keel_db_last_id(const keel_db_conn_t *conn)
 {
-	return conn ? conn->db->drv->last_id(conn->h) : 0;
+	return conn ? conn->last_id : 0;
 }
 
 keel_db_stats_t keel_db_conn_stats(const keel_db_conn_t *conn)
@@ -408,7 +413,7 @@ typedef struct req_db {
 	int64_t reported_ns;
 } req_db_t;
 
-static void stats_add(keel_db_stats_t *to, const keel_db_stats_t *s)
+void keel__db_stats_add(keel_db_stats_t *to, const keel_db_stats_t *s)
 {
 	to->queries += s->queries;
 	to->total_ns += s->total_ns;
@@ -420,7 +425,7 @@ static void give_back(req_binding_t *b)
 {
 	if (!b->conn)
 		return;
-	stats_add(&b->spent, &b->conn->stats);
+	keel__db_stats_add(&b->spent, &b->conn->stats);
 	keel_db_release(b->conn);
 	b->conn = NULL;
 }
@@ -481,9 +486,9 @@ keel_db_stats_t keel_req_db_stats(const keel_req_t *req)
 	keel_db_stats_t s = {0};
 	const req_db_t *r = req ? req->db_conn : NULL;
 	for (req_binding_t *b = r ? r->list : NULL; b; b = b->next) {
-		stats_add(&s, &b->spent);
+		keel__db_stats_add(&s, &b->spent);
 		if (b->conn)
-			stats_add(&s, &b->conn->stats);
+			keel__db_stats_add(&s, &b->conn->stats);
 	}
 	return s;
 }

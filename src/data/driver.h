@@ -20,6 +20,7 @@
 #include <stdbool.h>
 
 #include "keel/db.h"
+#include "keel/loop.h"
 
 #define KEEL__DB_DONE 0
 #define KEEL__DB_ROW  1
@@ -42,6 +43,7 @@ typedef struct keel__db_driver {
 	void (*rewind)(void *stmt); /* to before the first row, values kept */
 	void (*reset)(void *stmt);  /* rewind and forget bound values */
 	int (*param_count)(void *stmt);
+	bool (*readonly)(void *stmt); /* it never writes the database */
 	/* 0-based argument index bound at 1-based `slot` ($N -> N-1), or -1
 	 * when the slot is not a $N placeholder. */
 	int (*param_arg)(void *stmt, int slot);
@@ -111,11 +113,33 @@ struct keel_db_conn {
 	bool borrowed;
 	uint64_t rng;         /* backoff jitter */
 	int64_t seen_changes; /* total_changes when last settled */
+	int64_t last_id;      /* rowid of this connection's last INSERT */
 	keel_db_stats_t stats;
 	char errmsg[256];
 };
 
 typedef struct keel__db_waiter keel__db_waiter_t;
+typedef struct keel__db_member keel__db_member_t;
+
+/*
+ * Group commit (src/data/group.c), per worker process: handlers queue
+ * their transactions; after the loop iteration one task takes the writer
+ * lock shared by the workers, runs every queued function on the writer
+ * connection (each in its own savepoint of one transaction) and commits
+ * them with one fsync before any of them answers.
+ */
+typedef struct keel__db_group {
+	keel_db_conn_t *writer; /* opened on first use, outside the pool */
+	int lock_fd;            /* flock()ed by the worker that writes; -1 */
+	keel__db_member_t *queue, **queue_tail; /* waiting for their turn */
+	keel__db_member_t *done;    /* ran, waiting for the COMMIT */
+	keel__db_member_t *running; /* has the turn (NULL between turns) */
+	bool resuming; /* the task is inside the running member's resume */
+	bool open;     /* writer holds the batch's transaction */
+	bool lost;     /* the engine rolled the batch back */
+	keel_task_t task;
+	uint64_t batches, joined; /* counters, for tests and benchmarks */
+} keel__db_group_t;
 
 struct keel_db {
 	const keel__db_driver_t *drv;
@@ -128,7 +152,39 @@ struct keel_db {
 	keel__db_waiter_t *wait_head, *wait_tail;
 	void (*on_commit)(void *ud); /* keel_db_on_commit */
 	void *on_commit_ud;
+	bool memory; /* an in-memory database: commits cost no fsync */
+	keel__db_group_t group;
 };
+
+/** Open a connection to `db`'s target with its settings applied. */
+int keel__db_conn_open(keel_db_t *db, keel_db_conn_t **out, char *err,
+                       size_t errlen);
+/** Close a connection opened by keel__db_conn_open. */
+void keel__db_conn_free(keel_db_conn_t *c);
+
+/** A control statement (BEGIN, COMMIT, SAVEPOINT...), timed, not counted. */
+int keel__db_control(keel_db_conn_t *c, const char *sql);
+/** Start a write transaction, waiting out a busy database with backoff. */
+int keel__db_begin(keel_db_conn_t *c);
+
+/* A group member's transaction was undone with its batch by no fault of
+ * its own: keel_db_tx runs the function again. */
+#define KEEL__DB_RERUN (-1000)
+/** True when keel_db_tx on `db` may join a group commit here and now. */
+bool keel__db_group_usable(const keel_db_t *db);
+/**
+ * Run fn in the worker's current batch and wait for the batch's COMMIT:
+ * 0, fn's error, a database error, or KEEL__DB_RERUN.  The statements
+ * are counted in `conn`'s stats.
+ */
+int keel__db_group_tx(keel_db_conn_t *conn,
+                      int (*fn)(keel_db_conn_t *conn, void *arg), void *arg);
+/** Add the counters of `s` to `to`. */
+void keel__db_stats_add(keel_db_stats_t *to, const keel_db_stats_t *s);
+/** Set up the group of a new database handle (nothing is opened). */
+void keel__db_group_init(keel_db_t *db);
+/** Close the writer and the lock file (an open batch is rolled back). */
+void keel__db_group_close(keel_db_t *db);
 
 /** Record `msg` (or the driver's message when NULL) as the last error. */
 void keel__db_set_error(keel_db_conn_t *c, const char *msg);

@@ -102,6 +102,38 @@ static int start(keel_db_conn_t *c, const char *sql,
 	return rc;
 }
 
+/* One write statement run as a group-commit member. */
+typedef struct exec_args {
+	const char *sql;
+	const keel_db_value_t *args;
+	size_t nargs;
+	int64_t *changes;
+} exec_args_t;
+
+static int exec_member(keel_db_conn_t *conn, void *arg)
+{
+	const exec_args_t *a = arg;
+	return keel_db_exec(conn, a->sql, a->args, a->nargs, a->changes);
+}
+
+/*
+ * Outside a transaction, in a worker that commits in groups, a statement
+ * that writes joins the group: it shares the batch's fsync and never
+ * waits on SQLite's lock behind another worker's batch.
+ */
+static bool joins_group(keel_db_conn_t *c, const char *sql)
+{
+	if (c->tx_depth > 0 || c->db->drv->in_tx(c->h) ||
+	    !keel__db_group_usable(c->db))
+		return false;
+	keel__db_stmt_t *st;
+	if (keel__db_stmt_get(c, sql, &st) < 0)
+		return false; /* the real call reports it */
+	bool writes = !c->db->drv->readonly(st->h);
+	keel__db_stmt_put(c, st);
+	return writes;
+}
+
 int keel_db_exec(keel_db_conn_t *conn, const char *sql,
                  const keel_db_value_t *args, size_t nargs, int64_t *changes)
 {
@@ -109,6 +141,10 @@ int keel_db_exec(keel_db_conn_t *conn, const char *sql,
 		*changes = 0;
 	if (!conn || !sql || (nargs && !args))
 		return KEEL_EINVAL;
+	if (joins_group(conn, sql)) {
+		exec_args_t a = {sql, args, nargs, changes};
+		return keel_db_tx(conn, exec_member, &a);
+	}
 	int64_t t0 = keel_clock_now_ns();
 	keel__db_stmt_t *st = NULL;
 	/* Values are only read during this call: no copies. */
@@ -120,6 +156,7 @@ int keel_db_exec(keel_db_conn_t *conn, const char *sql,
 	if (st)
 		keel__db_stmt_put(conn, st);
 	account(conn, sql, keel_clock_now_ns() - t0);
+	conn->last_id = conn->db->drv->last_id(conn->h);
 	keel__db_settled(conn);
 	return rc < 0 ? rc : KEEL_OK;
 }
@@ -131,6 +168,7 @@ int keel_db_exec_script(keel_db_conn_t *conn, const char *sql)
 	int64_t t0 = keel_clock_now_ns();
 	int rc = keel__db_fail(conn, conn->db->drv->exec(conn->h, sql));
 	account(conn, sql, keel_clock_now_ns() - t0);
+	conn->last_id = conn->db->drv->last_id(conn->h);
 	keel__db_settled(conn);
 	return rc;
 }
@@ -223,6 +261,7 @@ void keel_db_rows_close(keel_db_rows_t *rows)
 		rows->next->prev = rows->prev;
 	rows->next = c->spare;
 	c->spare = rows;
+	c->last_id = c->db->drv->last_id(c->h);
 	keel__db_settled(c); /* an INSERT ... RETURNING commits here */
 }
 

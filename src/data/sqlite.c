@@ -281,6 +281,11 @@ static int64_t sq_changes(void *h)
 	return sqlite3_changes64(h);
 }
 
+static bool sq_readonly(void *stmt)
+{
+	return sqlite3_stmt_readonly(stmt) != 0;
+}
+
 static int64_t sq_total_changes(void *h)
 {
 	return sqlite3_total_changes64(h);
@@ -306,6 +311,7 @@ const keel__db_driver_t keel__db_sqlite = {
         .rewind = sq_rewind,
         .reset = sq_reset,
         .param_count = sq_param_count,
+        .readonly = sq_readonly,
         .param_arg = sq_param_arg,
         .bind = sq_bind,
         .step = sq_step,

@@ -49,7 +49,7 @@ void keel__db_backoff(keel_db_conn_t *c, int attempt, int64_t base_ms,
 
 /* A control statement (BEGIN, COMMIT, SAVEPOINT ...), timed into the
  * connection's stats but not counted as a query. */
-static int control(keel_db_conn_t *c, const char *sql)
+int keel__db_control(keel_db_conn_t *c, const char *sql)
 {
 	int64_t t0 = keel_clock_now_ns();
 	int rc = c->db->drv->exec(c->h, sql);
@@ -59,14 +59,14 @@ static int control(keel_db_conn_t *c, const char *sql)
 
 /* BEGIN waits out a busy database with backoff within busy_retry_ms:
  * nothing has run yet, so waiting here is always safe. */
-static int begin(keel_db_conn_t *c)
+int keel__db_begin(keel_db_conn_t *c)
 {
 	const keel__db_driver_t *drv = c->db->drv;
 	int64_t deadline = keel_clock_now_ns() +
 	                   c->db->opts.busy_retry_ms * KEEL_NS_PER_MS;
 	for (int attempt = 0;; attempt++) {
 		c->retryable = false;
-		int rc = control(c, drv->begin_sql);
+		int rc = keel__db_control(c, drv->begin_sql);
 		if (rc != KEEL_ETIMEDOUT || !c->retryable ||
 		    keel_clock_now_ns() >= deadline)
 			return rc;
@@ -88,14 +88,14 @@ static int savepoint(keel_db_conn_t *c, int (*fn)(keel_db_conn_t *, void *),
 	snprintf(sp, sizeof(sp), "SAVEPOINT keel_sp%d", depth);
 	snprintf(undo, sizeof(undo), "ROLLBACK TO keel_sp%d", depth);
 	snprintf(done, sizeof(done), "RELEASE keel_sp%d", depth);
-	int rc = control(c, sp);
+	int rc = keel__db_control(c, sp);
 	if (rc < 0)
 		return rc;
 	c->tx_depth++;
 	rc = fn(c, arg);
 	c->tx_depth--;
 	if (rc == 0)
-		return control(c, done);
+		return keel__db_control(c, done);
 	/* The engine may have aborted the whole transaction already; then
 	 * these fail harmlessly and the outer call sees the error. */
 	c->db->drv->exec(c->h, undo);
@@ -109,7 +109,7 @@ static int run_once(keel_db_conn_t *c, int (*fn)(keel_db_conn_t *, void *),
                     void *arg, bool *began)
 {
 	*began = false;
-	int rc = begin(c);
+	int rc = keel__db_begin(c);
 	if (rc < 0)
 		return rc;
 	*began = true;
@@ -117,7 +117,7 @@ static int run_once(keel_db_conn_t *c, int (*fn)(keel_db_conn_t *, void *),
 	c->tx_depth = 1;
 	rc = fn(c, arg);
 	if (rc == 0)
-		rc = control(c, "COMMIT");
+		rc = keel__db_control(c, "COMMIT");
 	if (rc != 0)
 		rollback(c);
 	c->tx_depth = 0;
@@ -136,10 +136,18 @@ int keel_db_tx(keel_db_conn_t *conn, int (*fn)(keel_db_conn_t *conn, void *arg),
 		keel__db_set_error(conn, "a transaction was begun by hand");
 		return KEEL_ESTATE;
 	}
+	bool group = keel__db_group_usable(conn->db);
 	int rc = KEEL_OK;
 	for (int attempt = 0; attempt < conn->db->opts.tx_attempts; attempt++) {
 		if (attempt > 0)
 			keel__db_backoff(conn, attempt - 1, 5, 200);
+		if (group) {
+			rc = keel__db_group_tx(conn, fn, arg);
+			if (rc != KEEL__DB_RERUN)
+				return rc;
+			rc = KEEL_ETIMEDOUT;
+			continue;
+		}
 		bool began;
 		rc = run_once(conn, fn, arg, &began);
 		if (rc == 0 || !began || rc != KEEL_ETIMEDOUT ||

@@ -14,6 +14,7 @@
 
 #include "keel/coro.h"
 #include "../http/conn.h"
+#include "park.h"
 #include "worker.h"
 
 typedef struct waiter {
@@ -133,4 +134,48 @@ int keel_offload(void (*fn)(void *arg), void *arg)
 	if (rc < 0)
 		return rc;
 	return (int)keel_coro_yield(0);
+}
+
+/* ------------------------------------------------------------- parking */
+
+bool keel__park_possible(void)
+{
+	return current_conn() != NULL;
+}
+
+intptr_t keel__park(keel__park_t *p)
+{
+	p->conn = current_conn();
+	p->woken = false;
+	/* Only keel__unpark resumes a parked handler; the loop wakes no
+	 * other waiter on this connection meanwhile. */
+	while (!p->woken)
+		keel_coro_yield(0);
+	return p->value;
+}
+
+static void unpark_task(keel_loop_t *loop, keel_task_t *task)
+{
+	keel__park_t *p = task->data;
+	(void)loop;
+	p->woken = true;
+	keel__conn_resume(p->conn, p->value);
+}
+
+void keel__unpark_now(keel__park_t *p, intptr_t value)
+{
+	p->value = value;
+	p->woken = true;
+	keel__conn_resume(p->conn, value);
+}
+
+void keel__unpark(keel__park_t *p, intptr_t value)
+{
+	p->value = value;
+	keel_loop_defer(keel__worker_self->loop, &p->task, unpark_task, p);
+}
+
+void keel__defer(keel_task_t *task, keel_task_cb_t cb, void *data)
+{
+	keel_loop_defer(keel__worker_self->loop, task, cb, data);
 }

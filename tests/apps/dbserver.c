@@ -1,9 +1,13 @@
 /*
- * The server the crash-safety tests start: acknowledged writes to SQLite.
- * DATABASE_URL names the database; each worker opens it on first use.
+ * The server the crash-safety and group-commit tests start: acknowledged
+ * writes to SQLite.  DATABASE_URL names the database; each worker opens
+ * it on first use.  POST /?v=N[&sleep=MS] inserts N in a transaction that
+ * may wait inside; POST /?v=N&plain=1 inserts without one; GET / counts
+ * the rows; GET /?stats=1 prints this worker's group-commit counters.
  */
 #include <keel/keel.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static keel_db_t *db;
 
@@ -66,13 +70,26 @@ static int items(keel_req_t *req, keel_res_t *res, void *ud)
 		return keel_res_error(res, 503, "database unavailable");
 	if (keel_req_method(req) == KEEL_HTTP_POST) {
 		insert_t in = {query_int(req, "v"), query_int(req, "sleep")};
-		int rc = keel_db_tx(conn, insert_item, &in);
+		int rc =
+		        query_int(req, "plain")
+		                ? keel_db_exec(
+		                          conn,
+		                          "INSERT INTO items (v) VALUES ($1)",
+		                          KEEL_DB_ARGS(KEEL_DB_I64(in.v)), NULL)
+		                : keel_db_tx(conn, insert_item, &in);
 		if (rc == KEEL_EEXIST)
 			return keel_res_error(res, 409, "exists");
 		if (rc < 0)
 			return keel_res_error(res, 500, keel_strerror(rc));
 		keel_res_printf(res, "%lld\n", (long long)in.v);
 		return 201; /* only after COMMIT returned */
+	}
+	if (query_int(req, "stats")) {
+		keel_db_commit_stats_t st = keel_db_commit_stats(d);
+		keel_res_printf(res, "%llu %llu %d\n",
+		                (unsigned long long)st.batches,
+		                (unsigned long long)st.joined, (int)getpid());
+		return 200;
 	}
 	int64_t n = 0;
 	keel_db_query_int(conn, "SELECT count(*) FROM items", KEEL_DB_NOARGS,

@@ -1,0 +1,313 @@
+/*
+ * Group commit: many handlers' transactions made durable by one fsync.
+ *
+ * With synchronous=FULL every COMMIT waits for an fsync of the WAL, a few
+ * hundred microseconds on a virtual disk, and SQLite has one writer at a
+ * time: one commit per transaction caps a worker near 2,000 writes/s with
+ * its loop blocked in fsync most of the time.  PostgreSQL flushes its WAL
+ * once for every transaction waiting on it; this is the same idea for
+ * keel's single-threaded workers.
+ *
+ * In a worker, keel_db_tx queues the transaction function and parks the
+ * handler.  After the loop iteration - when every handler with a request
+ * ready has queued its work - one task takes the writer lock, BEGINs on
+ * the worker's writer connection and resumes each queued handler in turn
+ * to run its function inside a savepoint of its own (a function that
+ * fails rolls back to its savepoint and takes nothing else with it), then
+ * COMMITs once, releases the lock, runs the commit hook (the response
+ * cache empties) and resumes every member with the result.  No handler
+ * answers before its data is on disk: the durability promise of FULL is
+ * unchanged, and the batch is serializable in queue order.
+ *
+ * The writer lock is an flock() on "<database>-keel.lock" shared by the
+ * workers: SQLite's own lock would make the others poll with sleeps of
+ * milliseconds, while a blocked flock wakes as soon as the holder's
+ * commit ends.  The lock is held only while the task runs the batch.
+ *
+ * A function that waits inside (an offload, a sleep) keeps the writer,
+ * and the task resumes when it returns.  When the engine drops the whole
+ * transaction (an I/O error, a full disk) the members already in it get
+ * KEEL__DB_RERUN and keel_db_tx runs them again; a failed COMMIT fails
+ * every member.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "data/driver.h"
+#include "keel/log.h"
+#include "net/park.h"
+
+/* Resume value that means "your turn: run the function now". */
+#define TURN 1
+
+struct keel__db_member {
+	keel__db_member_t *next;
+	keel_db_conn_t *conn; /* the request's: stats and errors go there */
+	int (*fn)(keel_db_conn_t *conn, void *arg);
+	void *arg;
+	keel__park_t park;
+	int rc; /* the function's result */
+};
+
+void keel__db_group_init(keel_db_t *db)
+{
+	db->group.lock_fd = -1;
+	db->group.queue_tail = &db->group.queue;
+}
+
+bool keel__db_group_usable(const keel_db_t *db)
+{
+	return db->opts.commit == KEEL_DB_COMMIT_GROUP && !db->memory &&
+	       keel__park_possible();
+}
+
+static void group_task(keel_loop_t *loop, keel_task_t *t);
+
+static void queue_task(keel_db_t *db)
+{
+	keel__defer(&db->group.task, group_task, db);
+}
+
+/* The writer connection and the lock file, on first use. */
+static int writer_ready(keel_db_t *db)
+{
+	keel__db_group_t *g = &db->group;
+	char err[256];
+	if (!g->writer &&
+	    keel__db_conn_open(db, &g->writer, err, sizeof(err)) < 0) {
+		g->writer = NULL;
+		KEEL_LOG_ERROR("db: cannot open the writer connection: %s",
+		               err);
+		return KEEL_EIO;
+	}
+	if (g->lock_fd < 0) {
+		char path[4096 + 16];
+		snprintf(path, sizeof(path), "%s-keel.lock", db->target);
+		g->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (g->lock_fd < 0) {
+			KEEL_LOG_ERROR("db: cannot open %s: %s", path,
+			               strerror(errno));
+			return KEEL_EIO;
+		}
+	}
+	return KEEL_OK;
+}
+
+static int lock_file(int fd, int op)
+{
+	while (flock(fd, op) < 0)
+		if (errno != EINTR)
+			return KEEL_EIO;
+	return KEEL_OK;
+}
+
+/* Take the lock and BEGIN; on failure nothing is held. */
+static int batch_begin(keel_db_t *db)
+{
+	keel__db_group_t *g = &db->group;
+	int rc = writer_ready(db);
+	if (rc == KEEL_OK)
+		rc = lock_file(g->lock_fd, LOCK_EX);
+	if (rc < 0)
+		return rc;
+	rc = keel__db_begin(g->writer);
+	if (rc < 0) {
+		lock_file(g->lock_fd, LOCK_UN);
+		return rc;
+	}
+	g->open = true;
+	g->lost = false;
+	g->batches++;
+	return KEEL_OK;
+}
+
+/* COMMIT (or, for a lost batch, nothing to commit) and let go of the
+ * lock; the members waiting for the result get it. */
+static void batch_end(keel_db_t *db)
+{
+	keel__db_group_t *g = &db->group;
+	keel_db_conn_t *w = g->writer;
+	int rc = KEEL__DB_RERUN;
+	if (!g->lost) {
+		w->retryable = false;
+		rc = keel__db_control(w, "COMMIT");
+		if (rc < 0) {
+			KEEL_LOG_ERROR("db: group commit failed: %s",
+			               w->errmsg);
+			if (w->retryable)
+				rc = KEEL__DB_RERUN;
+		}
+	}
+	if (db->drv->in_tx(w->h))
+		db->drv->exec(w->h, "ROLLBACK");
+	lock_file(g->lock_fd, LOCK_UN);
+	g->open = false;
+	keel__db_settled(w);
+	keel__db_member_t *m = g->done, *next;
+	g->done = NULL;
+	for (; m; m = next) {
+		next = m->next;
+		keel__unpark_now(&m->park, rc);
+	}
+}
+
+/* Every queued member gets `rc` without running. */
+static void fail_queue(keel__db_group_t *g, int rc)
+{
+	keel__db_member_t *m = g->queue, *next;
+	g->queue = NULL;
+	g->queue_tail = &g->queue;
+	for (; m; m = next) {
+		next = m->next;
+		keel__unpark_now(&m->park, rc);
+	}
+}
+
+static keel__db_member_t *dequeue(keel__db_group_t *g)
+{
+	keel__db_member_t *m = g->queue;
+	if (m && !(g->queue = m->next))
+		g->queue_tail = &g->queue;
+	return m;
+}
+
+/*
+ * Hand the writer to each queued member in turn.  A member runs its
+ * function inside the resume and either parks again (in the batch) or
+ * returns its error; the task never touches a member after resuming it,
+ * since one that returned may already be gone.  One whose function waits
+ * inside keeps the turn; it queues the task again when it is done.
+ */
+static void group_task(keel_loop_t *loop, keel_task_t *t)
+{
+	keel_db_t *db = t->data;
+	keel__db_group_t *g = &db->group;
+	(void)loop;
+	if (g->running)
+		return;
+	if (!g->open && g->queue) {
+		int rc = batch_begin(db);
+		if (rc < 0) {
+			fail_queue(g, rc);
+			return;
+		}
+	}
+	keel__db_member_t *m;
+	while (!g->lost && (m = dequeue(g))) {
+		g->running = m;
+		g->resuming = true;
+		keel__unpark_now(&m->park, TURN);
+		g->resuming = false;
+		if (g->running)
+			return; /* its function waits inside */
+	}
+	if (g->open)
+		batch_end(db);
+	if (g->queue) /* after a lost batch: the rest go in a new one */
+		queue_task(db);
+}
+
+/* fn in a savepoint of the open batch, on the writer. */
+static int run_member(keel_db_t *db, keel__db_member_t *m)
+{
+	keel_db_conn_t *w = db->group.writer;
+	w->retryable = false;
+	int rc = keel__db_control(w, "SAVEPOINT keel_member");
+	if (rc == KEEL_OK) {
+		w->tx_depth = 1;
+		rc = m->fn(w, m->arg);
+		w->tx_depth = 0;
+		if (rc == KEEL_OK)
+			rc = keel__db_control(w, "RELEASE keel_member");
+	}
+	if (rc == KEEL_OK)
+		return KEEL_OK;
+	bool again = rc == KEEL_ETIMEDOUT && w->retryable;
+	if (db->drv->in_tx(w->h)) {
+		db->drv->exec(w->h, "ROLLBACK TO keel_member");
+		db->drv->exec(w->h, "RELEASE keel_member");
+	} else {
+		/* The engine dropped the whole transaction: the members
+		 * already in it run again in a new batch. */
+		KEEL_LOG_WARN("db: a batch on %s was rolled back: %s",
+		              db->target, w->errmsg);
+		db->group.lost = true;
+	}
+	return again ? KEEL__DB_RERUN : rc;
+}
+
+/* The function's counters and error, on the request's connection. */
+static void report(keel_db_conn_t *conn, const keel_db_conn_t *w,
+                   const keel_db_stats_t *before, int rc)
+{
+	keel_db_stats_t spent = {
+	        .queries = w->stats.queries - before->queries,
+	        .total_ns = w->stats.total_ns - before->total_ns,
+	        .cache_hits = w->stats.cache_hits - before->cache_hits,
+	        .cache_misses = w->stats.cache_misses - before->cache_misses};
+	keel__db_stats_add(&conn->stats, &spent);
+	conn->last_id = w->last_id;
+	if (rc < 0 && rc != KEEL__DB_RERUN) {
+		snprintf(conn->errmsg, sizeof(conn->errmsg), "%s", w->errmsg);
+		conn->retryable = w->retryable;
+	}
+}
+
+int keel__db_group_tx(keel_db_conn_t *conn,
+                      int (*fn)(keel_db_conn_t *conn, void *arg), void *arg)
+{
+	keel_db_t *db = conn->db;
+	keel__db_group_t *g = &db->group;
+	keel__db_member_t me = {.conn = conn, .fn = fn, .arg = arg};
+	*g->queue_tail = &me;
+	g->queue_tail = &me.next;
+	g->joined++;
+	queue_task(db);
+	intptr_t v = keel__park(&me.park);
+	if (v != TURN)
+		return (int)v; /* the batch could not start */
+	keel_db_conn_t *w = g->writer;
+	keel_db_stats_t before = w->stats;
+	me.rc = run_member(db, &me);
+	report(conn, w, &before, me.rc);
+	bool keep = me.rc == KEEL_OK && !g->lost;
+	if (keep) {
+		me.next = g->done;
+		g->done = &me;
+	}
+	/* The turn ends; a task that is not waiting in our resume (the
+	 * function waited inside) has to be asked to go on. */
+	g->running = NULL;
+	if (!g->resuming)
+		queue_task(db);
+	if (!keep)
+		return me.rc != KEEL_OK ? me.rc : KEEL__DB_RERUN;
+	int rc = (int)keel__park(&me.park);
+	if (rc < 0 && rc != KEEL__DB_RERUN)
+		report(conn, w, &w->stats, rc);
+	return rc;
+}
+
+keel_db_commit_stats_t keel_db_commit_stats(const keel_db_t *db)
+{
+	if (!db)
+		return (keel_db_commit_stats_t){0};
+	return (keel_db_commit_stats_t){.batches = db->group.batches,
+	                                .joined = db->group.joined};
+}
+
+void keel__db_group_close(keel_db_t *db)
+{
+	keel__db_group_t *g = &db->group;
+	if (g->writer)
+		keel__db_conn_free(g->writer);
+	g->writer = NULL;
+	if (g->lock_fd >= 0)
+		close(g->lock_fd);
+	g->lock_fd = -1;
+}
