@@ -529,12 +529,16 @@ static const keel_route_spec_t update_spec = {
         .body = &update_body,
         .security = KEEL_SEC_REQUIRED};
 
+/* A write and the article it leaves, read back inside the transaction on
+ * the connection that wrote it (its pages are warm there). */
 typedef struct write_ctx {
+	keel_req_t *req;
 	const article_in_t *in;
 	int64_t user, id;
 	keel_str_t old_slug;
 	char slug[SLUG_MAX];
 	char now[32];
+	article_t out;
 } write_ctx_t;
 
 static bool tag_seen(const article_in_t *in, size_t i)
@@ -545,26 +549,36 @@ static bool tag_seen(const article_in_t *in, size_t i)
 	return false;
 }
 
-/* Replace the article's tags by the list, in the given order (repeats
- * dropped): a few statements per tag, all in the caller's transaction. */
-static int tags_store(keel_db_conn_t *conn, int64_t id, const article_in_t *in)
+/* The id of tag `name`, made when it is new. */
+static int tag_id(keel_db_conn_t *conn, keel_str_t name, int64_t *id)
 {
-	int rc = keel_db_exec(conn,
-	                      "DELETE FROM article_tags WHERE article_id = $1",
-	                      KEEL_DB_ARGS(KEEL_DB_I64(id)), NULL);
+	int rc = keel_db_query_int(conn, "SELECT id FROM tags WHERE name = $1",
+	                           KEEL_DB_ARGS(KEEL_DB_STR(name)), id);
+	if (rc != KEEL_ENOENT)
+		return rc;
+	rc = keel_db_exec(conn, "INSERT INTO tags (name) VALUES ($1)",
+	                  KEEL_DB_ARGS(KEEL_DB_STR(name)), NULL);
+	*id = keel_db_last_id(conn);
+	return rc;
+}
+
+/* Set the article's tags to the list, in the given order (repeats
+ * dropped), replacing any it had: a couple of statements per tag, all in
+ * the caller's transaction. */
+static int tags_store(keel_db_conn_t *conn, int64_t id, const article_in_t *in,
+                      bool replace)
+{
+	int rc = 0;
+	if (replace)
+		rc = keel_db_exec(
+		        conn, "DELETE FROM article_tags WHERE article_id = $1",
+		        KEEL_DB_ARGS(KEEL_DB_I64(id)), NULL);
 	for (size_t i = 0; rc == 0 && i < in->tags.count; i++) {
 		keel_str_t t = in->tags.items[i];
 		int64_t tag = 0;
 		if (tag_seen(in, i))
 			continue;
-		rc = keel_db_exec(conn,
-		                  "INSERT INTO tags (name) VALUES ($1) ON "
-		                  "CONFLICT (name) DO NOTHING",
-		                  KEEL_DB_ARGS(KEEL_DB_STR(t)), NULL);
-		if (rc == 0)
-			rc = keel_db_query_int(
-			        conn, "SELECT id FROM tags WHERE name = $1",
-			        KEEL_DB_ARGS(KEEL_DB_STR(t)), &tag);
+		rc = tag_id(conn, t, &tag);
 		if (rc == 0)
 			rc = keel_db_exec(
 			        conn,
@@ -595,7 +609,10 @@ static int create_tx(keel_db_conn_t *conn, void *arg)
 		                     KEEL_DB_CSTR(c->now)),
 		        NULL);
 	if (rc == 0)
-		rc = tags_store(conn, keel_db_last_id(conn), c->in);
+		rc = tags_store(conn, keel_db_last_id(conn), c->in, false);
+	if (rc == 0)
+		rc = article_load(c->req, conn, keel_str_from_cstr(c->slug),
+		                  &c->out);
 	return rc;
 }
 
@@ -605,13 +622,14 @@ static int article_create(keel_req_t *req, keel_res_t *res, void *ud)
 	keel_db_conn_t *conn = conduit_conn(req);
 	if (!conn)
 		return conduit_unavailable(req, res);
-	write_ctx_t c = {.in = keel_req_valid_body(req),
+	write_ctx_t c = {.req = req,
+	                 .in = keel_req_valid_body(req),
 	                 .user = conduit_user_id(req)};
 	conduit_now(c.now);
 	int rc = keel_db_tx(conn, create_tx, &c);
 	if (rc < 0)
 		return conduit_db_error(req, res, rc);
-	return article_answer(req, res, conn, keel_str_from_cstr(c.slug), 201);
+	return article_respond(res, &c.out, 201);
 }
 
 /* Owner check shared by update and delete: the article's id in *id, or
@@ -666,7 +684,10 @@ static int update_tx(keel_db_conn_t *conn, void *arg)
 		                KEEL_DB_CSTR(c->now), KEEL_DB_I64(c->id)),
 		        NULL);
 	if (rc == 0 && in->has_tags == KEEL_SET)
-		rc = tags_store(conn, c->id, in);
+		rc = tags_store(conn, c->id, in, true);
+	if (rc == 0)
+		rc = article_load(c->req, conn, keel_str_from_cstr(c->slug),
+		                  &c->out);
 	return rc;
 }
 
@@ -676,7 +697,8 @@ static int article_update(keel_req_t *req, keel_res_t *res, void *ud)
 	keel_db_conn_t *conn = conduit_conn(req);
 	if (!conn)
 		return conduit_unavailable(req, res);
-	write_ctx_t c = {.in = keel_req_valid_body(req),
+	write_ctx_t c = {.req = req,
+	                 .in = keel_req_valid_body(req),
 	                 .user = conduit_user_id(req),
 	                 .old_slug = keel_req_param(req, "slug")};
 	int rc = owned_article(conn, c.old_slug, c.user, &c.id);
@@ -686,7 +708,7 @@ static int article_update(keel_req_t *req, keel_res_t *res, void *ud)
 	rc = keel_db_tx(conn, update_tx, &c);
 	if (rc < 0)
 		return conduit_db_error(req, res, rc);
-	return article_answer(req, res, conn, keel_str_from_cstr(c.slug), 200);
+	return article_respond(res, &c.out, 200);
 }
 
 static int article_delete(keel_req_t *req, keel_res_t *res, void *ud)
@@ -710,10 +732,12 @@ static int article_delete(keel_req_t *req, keel_res_t *res, void *ud)
 /* -------------------------------------------------------------- favorites */
 
 typedef struct fav_ctx {
+	keel_req_t *req;
 	keel_str_t slug;
 	int64_t user;
 	bool add;
 	char now[32];
+	article_t out; /* as the transaction left it */
 } fav_ctx_t;
 
 /* The favorites row and the counter change together: the counter moves
@@ -749,6 +773,8 @@ static int fav_tx(keel_db_conn_t *conn, void *arg)
 		                  KEEL_DB_ARGS(KEEL_DB_I64(c->add ? 1 : -1),
 		                               KEEL_DB_I64(id)),
 		                  NULL);
+	if (rc == 0)
+		rc = article_load(c->req, conn, c->slug, &c->out);
 	return rc;
 }
 
@@ -757,15 +783,17 @@ static int favorite_set(keel_req_t *req, keel_res_t *res, bool add)
 	keel_db_conn_t *conn = conduit_conn(req);
 	if (!conn)
 		return conduit_unavailable(req, res);
-	fav_ctx_t c = {
-	        keel_req_param(req, "slug"), conduit_user_id(req), add, {0}};
+	fav_ctx_t c = {.req = req,
+	               .slug = keel_req_param(req, "slug"),
+	               .user = conduit_user_id(req),
+	               .add = add};
 	conduit_now(c.now);
 	int rc = keel_db_tx(conn, fav_tx, &c);
 	if (rc == KEEL_ENOENT)
 		return not_found(req, res);
 	if (rc < 0)
 		return conduit_db_error(req, res, rc);
-	return article_answer(req, res, conn, c.slug, 200);
+	return article_respond(res, &c.out, 200);
 }
 
 static int article_favorite(keel_req_t *req, keel_res_t *res, void *ud)
