@@ -17,7 +17,10 @@ keel_db_t *conduit_db(void)
 	if (worker_db)
 		return worker_db;
 	keel_db_error_t err;
-	worker_db = keel_db_open(conduit_cfg.database_url, NULL, &err);
+	/* A request keeps its connection while its write waits for the
+	 * group commit, so the pool bounds a batch: 32 fills the fsync. */
+	static const keel_db_opts_t opts = {.pool_size = 32};
+	worker_db = keel_db_open(conduit_cfg.database_url, &opts, &err);
 	if (!worker_db)
 		KEEL_LOG_ERROR("database: %s", err.msg);
 	/* Every commit of this worker empties every worker's cache before

@@ -128,14 +128,23 @@ typedef struct keel__db_member keel__db_member_t;
  * connection (each in its own savepoint of one transaction) and commits
  * them with one fsync before any of them answers.
  */
+typedef enum keel__db_group_state {
+	KEEL__GROUP_IDLE,       /* no batch */
+	KEEL__GROUP_LOCKING,    /* side thread: writer lock, BEGIN */
+	KEEL__GROUP_RUNNING,    /* loop: members run their functions */
+	KEEL__GROUP_COMMITTING, /* side thread: COMMIT, unlock */
+} keel__db_group_state_t;
+
 typedef struct keel__db_group {
-	keel_db_conn_t *writer; /* opened on first use, outside the pool */
-	int lock_fd;            /* flock()ed by the worker that writes; -1 */
+	keel_db_conn_t *writer;  /* opened on first use, outside the pool */
+	int lock_fd;             /* flock()ed by the worker that writes; -1 */
+	struct keel__side *side; /* where locking and fsync wait */
+	keel__db_group_state_t state;
+	int side_rc; /* what the side thread's step returned */
 	keel__db_member_t *queue, **queue_tail; /* waiting for their turn */
 	keel__db_member_t *done;    /* ran, waiting for the COMMIT */
 	keel__db_member_t *running; /* has the turn (NULL between turns) */
 	bool resuming; /* the task is inside the running member's resume */
-	bool open;     /* writer holds the batch's transaction */
 	bool lost;     /* the engine rolled the batch back */
 	keel_task_t task;
 	uint64_t batches, joined; /* counters, for tests and benchmarks */

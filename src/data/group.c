@@ -10,19 +10,22 @@
  *
  * In a worker, keel_db_tx queues the transaction function and parks the
  * handler.  After the loop iteration - when every handler with a request
- * ready has queued its work - one task takes the writer lock, BEGINs on
- * the worker's writer connection and resumes each queued handler in turn
- * to run its function inside a savepoint of its own (a function that
- * fails rolls back to its savepoint and takes nothing else with it), then
- * COMMITs once, releases the lock, runs the commit hook (the response
- * cache empties) and resumes every member with the result.  No handler
- * answers before its data is on disk: the durability promise of FULL is
- * unchanged, and the batch is serializable in queue order.
+ * ready has queued its work - a batch starts: a side thread takes the
+ * writer lock and BEGINs on the worker's writer connection; back on the
+ * loop, each queued handler is resumed in turn to run its function inside
+ * a savepoint of its own (a function that fails rolls back to its
+ * savepoint and takes nothing else with it); then the side thread COMMITs
+ * once and releases the lock, and on the loop the commit hook runs (the
+ * response cache empties) and every member resumes with the result.  No
+ * handler answers before its data is on disk: the durability promise of
+ * FULL is unchanged, and the batch is serializable in queue order.  While
+ * the side thread waits for the lock or the fsync, the loop serves other
+ * requests and queues the next batch.
  *
  * The writer lock is an flock() on "<database>-keel.lock" shared by the
  * workers: SQLite's own lock would make the others poll with sleeps of
  * milliseconds, while a blocked flock wakes as soon as the holder's
- * commit ends.  The lock is held only while the task runs the batch.
+ * commit ends.  It is held from BEGIN to the end of COMMIT.
  *
  * A function that waits inside (an offload, a sleep) keeps the writer,
  * and the task resumes when it returns.  When the engine drops the whole
@@ -73,7 +76,7 @@ static void queue_task(keel_db_t *db)
 	keel__defer(&db->group.task, group_task, db);
 }
 
-/* The writer connection and the lock file, on first use. */
+/* The writer connection, the lock file and the side thread, once. */
 static int writer_ready(keel_db_t *db)
 {
 	keel__db_group_t *g = &db->group;
@@ -95,6 +98,8 @@ static int writer_ready(keel_db_t *db)
 			return KEEL_EIO;
 		}
 	}
+	if (!g->side && !(g->side = keel__side_new()))
+		return KEEL_ENOMEM;
 	return KEEL_OK;
 }
 
@@ -104,56 +109,6 @@ static int lock_file(int fd, int op)
 		if (errno != EINTR)
 			return KEEL_EIO;
 	return KEEL_OK;
-}
-
-/* Take the lock and BEGIN; on failure nothing is held. */
-static int batch_begin(keel_db_t *db)
-{
-	keel__db_group_t *g = &db->group;
-	int rc = writer_ready(db);
-	if (rc == KEEL_OK)
-		rc = lock_file(g->lock_fd, LOCK_EX);
-	if (rc < 0)
-		return rc;
-	rc = keel__db_begin(g->writer);
-	if (rc < 0) {
-		lock_file(g->lock_fd, LOCK_UN);
-		return rc;
-	}
-	g->open = true;
-	g->lost = false;
-	g->batches++;
-	return KEEL_OK;
-}
-
-/* COMMIT (or, for a lost batch, nothing to commit) and let go of the
- * lock; the members waiting for the result get it. */
-static void batch_end(keel_db_t *db)
-{
-	keel__db_group_t *g = &db->group;
-	keel_db_conn_t *w = g->writer;
-	int rc = KEEL__DB_RERUN;
-	if (!g->lost) {
-		w->retryable = false;
-		rc = keel__db_control(w, "COMMIT");
-		if (rc < 0) {
-			KEEL_LOG_ERROR("db: group commit failed: %s",
-			               w->errmsg);
-			if (w->retryable)
-				rc = KEEL__DB_RERUN;
-		}
-	}
-	if (db->drv->in_tx(w->h))
-		db->drv->exec(w->h, "ROLLBACK");
-	lock_file(g->lock_fd, LOCK_UN);
-	g->open = false;
-	keel__db_settled(w);
-	keel__db_member_t *m = g->done, *next;
-	g->done = NULL;
-	for (; m; m = next) {
-		next = m->next;
-		keel__unpark_now(&m->park, rc);
-	}
 }
 
 /* Every queued member gets `rc` without running. */
@@ -176,27 +131,98 @@ static keel__db_member_t *dequeue(keel__db_group_t *g)
 	return m;
 }
 
+/* Side thread: wait for the writer lock (another worker's batch), then
+ * BEGIN; on failure nothing is held. */
+static void lock_work(void *arg)
+{
+	keel_db_t *db = arg;
+	keel__db_group_t *g = &db->group;
+	int rc = lock_file(g->lock_fd, LOCK_EX);
+	if (rc == KEEL_OK) {
+		rc = keel__db_begin(g->writer);
+		if (rc < 0)
+			lock_file(g->lock_fd, LOCK_UN);
+	}
+	g->side_rc = rc;
+}
+
+static void lock_done(void *arg, bool cancelled)
+{
+	keel_db_t *db = arg;
+	keel__db_group_t *g = &db->group;
+	int rc = cancelled ? KEEL_ECLOSED : g->side_rc;
+	if (rc < 0) {
+		g->state = KEEL__GROUP_IDLE;
+		fail_queue(g, rc);
+		return;
+	}
+	g->state = KEEL__GROUP_RUNNING;
+	g->lost = false;
+	g->batches++;
+	queue_task(db); /* after this iteration: more members can queue */
+}
+
+/* Side thread: COMMIT (a lost batch has nothing to commit), unlock. */
+static void commit_work(void *arg)
+{
+	keel_db_t *db = arg;
+	keel__db_group_t *g = &db->group;
+	keel_db_conn_t *w = g->writer;
+	int rc = KEEL__DB_RERUN;
+	if (!g->lost) {
+		w->retryable = false;
+		rc = keel__db_control(w, "COMMIT");
+		if (rc < 0 && w->retryable)
+			rc = KEEL__DB_RERUN;
+	}
+	if (db->drv->in_tx(w->h))
+		db->drv->exec(w->h, "ROLLBACK");
+	lock_file(g->lock_fd, LOCK_UN);
+	g->side_rc = rc;
+}
+
+/* The batch is over: the commit hook runs, then every member resumes
+ * with the result. */
+static void commit_done(void *arg, bool cancelled)
+{
+	keel_db_t *db = arg;
+	keel__db_group_t *g = &db->group;
+	int rc = cancelled ? KEEL_ECLOSED : g->side_rc;
+	if (rc < 0 && rc != KEEL__DB_RERUN)
+		KEEL_LOG_ERROR("db: group commit on %s failed: %s", db->target,
+		               g->writer->errmsg);
+	g->state = KEEL__GROUP_IDLE;
+	keel__db_settled(g->writer);
+	keel__db_member_t *m = g->done, *next;
+	g->done = NULL;
+	for (; m; m = next) {
+		next = m->next; /* read first: it may be gone once resumed */
+		keel__unpark_now(&m->park, rc);
+	}
+	if (g->queue)
+		queue_task(db);
+}
+
+/* Start a step on the side thread; when that fails, run it here. */
+static void side_step(keel_db_t *db, void (*work)(void *),
+                      void (*done)(void *, bool))
+{
+	if (keel__side_submit(db->group.side, work, done, db) < 0) {
+		work(db);
+		done(db, false);
+	}
+}
+
 /*
  * Hand the writer to each queued member in turn.  A member runs its
  * function inside the resume and either parks again (in the batch) or
  * returns its error; the task never touches a member after resuming it,
  * since one that returned may already be gone.  One whose function waits
- * inside keeps the turn; it queues the task again when it is done.
+ * inside keeps the turn and queues the task again when it is done.
  */
-static void group_task(keel_loop_t *loop, keel_task_t *t)
+static void run_turns(keel_db_t *db)
 {
-	keel_db_t *db = t->data;
 	keel__db_group_t *g = &db->group;
-	(void)loop;
-	if (g->running)
-		return;
-	if (!g->open && g->queue) {
-		int rc = batch_begin(db);
-		if (rc < 0) {
-			fail_queue(g, rc);
-			return;
-		}
-	}
 	keel__db_member_t *m;
 	while (!g->lost && (m = dequeue(g))) {
 		g->running = m;
@@ -206,10 +232,29 @@ static void group_task(keel_loop_t *loop, keel_task_t *t)
 		if (g->running)
 			return; /* its function waits inside */
 	}
-	if (g->open)
-		batch_end(db);
-	if (g->queue) /* after a lost batch: the rest go in a new one */
-		queue_task(db);
+	g->state = KEEL__GROUP_COMMITTING;
+	side_step(db, commit_work, commit_done);
+}
+
+static void group_task(keel_loop_t *loop, keel_task_t *t)
+{
+	keel_db_t *db = t->data;
+	keel__db_group_t *g = &db->group;
+	(void)loop;
+	if (g->running)
+		return;
+	if (g->state == KEEL__GROUP_RUNNING) {
+		run_turns(db);
+	} else if (g->state == KEEL__GROUP_IDLE && g->queue) {
+		int rc = writer_ready(db);
+		if (rc < 0) {
+			fail_queue(g, rc);
+			return;
+		}
+		g->state = KEEL__GROUP_LOCKING;
+		side_step(db, lock_work, lock_done);
+	}
+	/* LOCKING, COMMITTING: their done step queues the task again. */
 }
 
 /* fn in a savepoint of the open batch, on the writer. */
@@ -304,6 +349,8 @@ keel_db_commit_stats_t keel_db_commit_stats(const keel_db_t *db)
 void keel__db_group_close(keel_db_t *db)
 {
 	keel__db_group_t *g = &db->group;
+	keel__side_free(g->side); /* joins a step still running */
+	g->side = NULL;
 	if (g->writer)
 		keel__db_conn_free(g->writer);
 	g->writer = NULL;

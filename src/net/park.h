@@ -41,4 +41,20 @@ void keel__unpark_now(keel__park_t *p, intptr_t value);
  */
 void keel__defer(keel_task_t *task, keel_task_cb_t cb, void *data);
 
+/*
+ * A side thread: a private one-thread pool whose completions run on this
+ * worker's loop, for blocking work that must not queue behind the
+ * worker's shared pool (password hashing) - the database's fsync.
+ */
+typedef struct keel__side keel__side_t;
+
+/** A side thread for this worker; NULL outside a worker or on failure. */
+keel__side_t *keel__side_new(void);
+/** Run work(arg) on the side thread, then done(arg, cancelled) on the
+ * loop; 0 or a KEEL_E* code (nothing will run). */
+int keel__side_submit(keel__side_t *s, void (*work)(void *arg),
+                      void (*done)(void *arg, bool cancelled), void *arg);
+/** Join the thread (a queued job is cancelled) and free; NULL ignored. */
+void keel__side_free(keel__side_t *s);
+
 #endif
