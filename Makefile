@@ -199,7 +199,9 @@ build/test/tests/apps/%: build/test/obj/tests/apps/%.o $(TEST_LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_FLAGS) -pthread -o $@ $^ $(LIB_LDLIBS)
 
-build/gen/%_migrations.c: tools/embed_sql.py $(APP_MIGS) | deps
+# The folder is a prerequisite too: its time changes when a file is added,
+# removed or renamed, which the files' own times do not show.
+build/gen/%_migrations.c: tools/embed_sql.py $(APP_MIGS) apps/%/migrations | deps
 	@mkdir -p $(@D)
 	$(PYTHON) tools/embed_sql.py --symbol $*_migrations apps/$*/migrations $@
 

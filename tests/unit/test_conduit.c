@@ -227,3 +227,26 @@ Test(conduit, article_list_costs_the_same_queries_for_any_page)
 	cr_assert(body_has(&r, "\"articlesCount\":12"));
 	keel_test_result_free(&r);
 }
+
+/* The page's tags come back in article and position order from an index,
+ * not from a sort of every row in a temporary B-tree. */
+Test(conduit, page_tags_are_read_in_index_order)
+{
+	keel_db_conn_t *conn;
+	cr_assert_eq(keel_db_acquire(conduit_db(), &conn), 0);
+	keel_dbtest_report_t rep;
+	cr_assert_eq(
+	        keel_dbtest_explain(
+	                conn,
+	                "SELECT at.article_id, t.name FROM article_tags at "
+	                "JOIN tags t ON t.id = at.tag_id WHERE "
+	                "at.article_id IN ($1, $2, $3) ORDER BY "
+	                "at.article_id, at.position",
+	                KEEL_DB_ARGS(KEEL_DB_I64(1), KEEL_DB_I64(2),
+	                             KEEL_DB_I64(3)),
+	                &rep),
+	        0);
+	cr_assert(rep.ok, "%s\n%s", rep.problems, rep.plan);
+	cr_assert_null(strstr(rep.plan, "TEMP B-TREE"), "%s", rep.plan);
+	keel_db_release(conn);
+}
