@@ -6,15 +6,17 @@
 #   GET  /api/tags
 #   POST /api/articles            (with a token; each request a new title)
 # Servers run one after another (never together), each with WORKERS
-# processes; wrk uses the commands of bench/conduit/run.sh.  Prints req/s,
-# p50 and p99 per server and operation, then keel / fastest peer.
+# processes; wrk uses the commands of bench/conduit/run.sh.  keel runs
+# twice: as shipped (anonymous reads cached, docs/caching.md) and with
+# CONDUIT_CACHE_TTL=0 (every read runs its SQL).  Prints req/s, p50 and
+# p99 per server and operation, then each keel / fastest peer.
 #
 #   bench/peers/run.sh            (after `make release`)
 #
 # Environment: SECONDS_EACH (default 5), WORKERS (default 2), CONNS
 # (default 64), BINARY (default build/release/apps/conduit/conduit),
 # PYTHON (default /usr/bin/python3: the one apt installs the peers into).
-# Bounded: about 3 x (4 x SECONDS_EACH + 3 s) in all; every step is under
+# Bounded: about 4 x (4 x SECONDS_EACH + 3 s) in all; every step is under
 # `timeout`, every server is stopped by its PID.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -62,12 +64,19 @@ wait_up() {
 }
 
 start_keel() {
-	DATABASE_URL="sqlite:///$tmp/keel.db" "$bin" serve --port 0 \
+	rm -f "$tmp/port"
+	DATABASE_URL="sqlite:///$tmp/$server.db" CONDUIT_CACHE_TTL=${1:-5} \
+		"$bin" serve --port 0 \
 		--workers "$workers" --ready-file "$tmp/port" --log-level warn \
-		>"$tmp/keel.log" 2>&1 &
+		>"$tmp/$server.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
 	base="http://127.0.0.1:$(tr -d '\n' <"$tmp/port")"
+}
+
+# keel with its response cache off: every read runs the handler and SQL.
+start_keel_nocache() {
+	start_keel 0
 }
 
 start_fastapi() {
@@ -105,7 +114,7 @@ run() { # server, op, path, [wrk args...]
 }
 
 token=
-for server in keel fastapi django; do
+for server in keel keel_nocache fastapi django; do
 	cp "$tmp/seed.db" "$tmp/$server.db"
 	"start_$server"
 	wait_up "$base" || { echo "bench/peers: $server did not start:" >&2;
@@ -139,15 +148,17 @@ echo "conduit peers: $workers workers each, $conns connections, ${secs}s each"
 awk -F'\t' '
 	{ key = $2; rps[$1, key] = $3; if (!(key in seen)) { seen[key] = 1;
 	  ops[++n] = key }
-	  printf "%-8s %-26s %10s req/s  p50 %8s  p99 %8s%s\n", $1, $2, $3,
+	  printf "%-12s %-26s %10s req/s  p50 %8s  p99 %8s%s\n", $1, $2, $3,
 	         $4, $5, $6 ? "  non-2xx " $6 : "" }
 	END {
 		print ""
-		printf "%-26s %s\n", "operation", "keel / fastest peer"
+		printf "%-26s %-22s %s\n", "operation", "keel / fastest peer",
+		       "keel_nocache / fastest peer"
 		for (i = 1; i <= n; i++) {
 			k = ops[i]; f = rps["fastapi", k]; d = rps["django", k]
 			best = f > d ? f : d
 			r = best > 0 ? sprintf("%.1fx", rps["keel", k] / best) : "-"
-			printf "%-26s %s\n", k, r
+			rn = best > 0 ? sprintf("%.1fx", rps["keel_nocache", k] / best) : "-"
+			printf "%-26s %-22s %s\n", k, r, rn
 		}
 	}' "$tmp/results"
