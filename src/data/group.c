@@ -308,6 +308,14 @@ int keel__db_group_tx(keel_db_conn_t *conn,
 {
 	keel_db_t *db = conn->db;
 	keel__db_group_t *g = &db->group;
+	if (g->running && keel__park_is_mine(&g->running->park)) {
+		/* Inside its own function, on another connection: it would
+		 * wait for a batch that waits for it. */
+		keel__db_set_error(conn, "a write on another connection inside "
+		                         "a transaction: use the connection "
+		                         "the function is given");
+		return KEEL_ESTATE;
+	}
 	keel__db_member_t me = {.conn = conn, .fn = fn, .arg = arg};
 	*g->queue_tail = &me;
 	g->queue_tail = &me.next;

@@ -22,6 +22,8 @@ typedef struct keel__park {
 
 /** True when the caller is a worker's handler coroutine (it may park). */
 bool keel__park_possible(void);
+/** True when `p` was parked by the handler that is running now. */
+bool keel__park_is_mine(const keel__park_t *p);
 /**
  * Suspend the calling handler until keel__unpark(p, v), and return v.
  * `p` lives on the caller's stack.  Only where keel__park_possible().

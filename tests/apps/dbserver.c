@@ -2,7 +2,9 @@
  * The server the crash-safety and group-commit tests start: acknowledged
  * writes to SQLite.  DATABASE_URL names the database; each worker opens
  * it on first use.  POST /?v=N[&sleep=MS] inserts N in a transaction that
- * may wait inside; POST /?v=N&plain=1 inserts without one; GET / counts
+ * may wait inside; POST /?v=N&plain=1 inserts without one; &outer=1
+ * writes through the request's connection instead of the transaction's
+ * (a mistake that must fail, not hang); GET / counts
  * the rows; GET /?stats=1 prints this worker's group-commit counters.
  */
 #include <keel/keel.h>
@@ -34,12 +36,14 @@ static keel_db_t *worker_db(void)
 
 typedef struct insert {
 	int64_t v, sleep_ms;
+	keel_db_conn_t *outer; /* set: the misuse of writing through it */
 } insert_t;
 
 static int insert_item(keel_db_conn_t *conn, void *arg)
 {
 	insert_t *in = arg;
-	int rc = keel_db_exec(conn, "INSERT INTO items (v) VALUES ($1)",
+	int rc = keel_db_exec(in->outer ? in->outer : conn,
+	                      "INSERT INTO items (v) VALUES ($1)",
 	                      KEEL_DB_ARGS(KEEL_DB_I64(in->v)), NULL);
 	if (rc == 0 && in->sleep_ms > 0)
 		keel_sleep_ms(in->sleep_ms); /* a write in flight at SIGTERM */
@@ -69,7 +73,8 @@ static int items(keel_req_t *req, keel_res_t *res, void *ud)
 	if (!conn)
 		return keel_res_error(res, 503, "database unavailable");
 	if (keel_req_method(req) == KEEL_HTTP_POST) {
-		insert_t in = {query_int(req, "v"), query_int(req, "sleep")};
+		insert_t in = {query_int(req, "v"), query_int(req, "sleep"),
+		               query_int(req, "outer") ? conn : NULL};
 		int rc =
 		        query_int(req, "plain")
 		                ? keel_db_exec(

@@ -117,3 +117,12 @@ def test_two_workers_share_the_writer_lock(tmp_path):
             seen[pid] = (b, j)
         assert sum(j for _, j in seen.values()) <= 2 * N
         assert os.path.exists(f"{tmp_path}/g.db-keel.lock")
+
+
+def test_writing_through_another_connection_inside_fails_fast(one_worker):
+    port = one_worker.port
+    status, body = call(port, "POST", "/?v=77&outer=1")
+    assert status == 500
+    # Nothing was written, and the worker still commits other work.
+    assert call(port, "POST", "/?v=78")[0] == 201
+    assert count(port) == 1
