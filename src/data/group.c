@@ -111,16 +111,23 @@ static int lock_file(int fd, int op)
 	return KEEL_OK;
 }
 
+/* Resume every member of the detached list `m` with `rc`. */
+static void resume_all(keel__db_member_t *m, int rc)
+{
+	keel__db_member_t *next;
+	for (; m; m = next) {
+		next = m->next; /* read first: it may be gone once resumed */
+		keel__unpark_now(&m->park, rc);
+	}
+}
+
 /* Every queued member gets `rc` without running. */
 static void fail_queue(keel__db_group_t *g, int rc)
 {
-	keel__db_member_t *m = g->queue, *next;
+	keel__db_member_t *m = g->queue;
 	g->queue = NULL;
 	g->queue_tail = &g->queue;
-	for (; m; m = next) {
-		next = m->next;
-		keel__unpark_now(&m->park, rc);
-	}
+	resume_all(m, rc);
 }
 
 static keel__db_member_t *dequeue(keel__db_group_t *g)
@@ -193,12 +200,9 @@ static void commit_done(void *arg, bool cancelled)
 		               g->writer->errmsg);
 	g->state = KEEL__GROUP_IDLE;
 	keel__db_settled(g->writer);
-	keel__db_member_t *m = g->done, *next;
+	keel__db_member_t *m = g->done;
 	g->done = NULL;
-	for (; m; m = next) {
-		next = m->next; /* read first: it may be gone once resumed */
-		keel__unpark_now(&m->park, rc);
-	}
+	resume_all(m, rc);
 	if (g->queue)
 		queue_task(db);
 }

@@ -20,6 +20,7 @@
 
 #include "data/driver.h"
 #include "keel/log.h"
+#include "keel/server.h"
 
 /* Above SQLite's default SQLITE_MAX_VARIABLE_NUMBER (32766). */
 #define MAX_PARAM 65535
@@ -64,6 +65,24 @@ static int pragma_text(void *arg, int n, char **vals, char **names)
 }
 
 /*
+ * Switching a new file to WAL takes an exclusive lock for a moment, so
+ * workers opening a fresh database together can find it busy beyond
+ * busy_timeout: wait and try again, within busy_retry_ms.
+ */
+static int set_wal(sqlite3 *db, const keel_db_opts_t *o, char mode[16])
+{
+	int64_t waited = 0;
+	for (int64_t step = 1;; step = step < 64 ? step * 2 : step) {
+		int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL",
+		                      pragma_text, mode, NULL);
+		if ((rc & 0xff) != SQLITE_BUSY || waited >= o->busy_retry_ms)
+			return rc;
+		keel_sleep_ms(step);
+		waited += step;
+	}
+}
+
+/*
  * Per-connection settings.  WAL lets readers run beside the writer;
  * synchronous=FULL fsyncs the WAL at every commit so an acknowledged write
  * survives a power cut (NORMAL may lose the last commits, never corrupts).
@@ -76,8 +95,7 @@ static int setup(sqlite3 *db, const char *target, const keel_db_opts_t *o)
 	sqlite3_extended_result_codes(db, 1);
 	int rc = sqlite3_busy_timeout(db, (int)o->busy_timeout_ms);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", pragma_text,
-		                  mode, NULL);
+		rc = set_wal(db, o, mode);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db,
 		                  o->sync == KEEL_DB_SYNC_NORMAL

@@ -943,3 +943,35 @@ Test(db, request_gets_null_when_pool_stays_exhausted)
 	keel_test_free(t);
 	keel_db_close(db);
 }
+
+/* Another process holds the new file exclusively for a moment (a worker
+ * switching it to WAL): opening waits it out instead of failing. */
+static void *release_later(void *arg)
+{
+	sqlite3 *raw = arg;
+	usleep(200 * 1000);
+	sqlite3_exec(raw, "COMMIT", NULL, NULL, NULL);
+	return NULL;
+}
+
+Test(db, open_waits_out_a_briefly_locked_new_file)
+{
+	const char *dir = db_tmpdir();
+	char path[256];
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	sqlite3 *raw = NULL;
+	cr_assert_eq(sqlite3_open(path, &raw), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(raw, "CREATE TABLE t(x); BEGIN EXCLUSIVE",
+	                          NULL, NULL, NULL),
+	             SQLITE_OK);
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, release_later, raw), 0);
+	int64_t t0 = keel_clock_now_ns();
+	keel_db_t *db = db_file(dir, NULL);
+	int64_t ms = (keel_clock_now_ns() - t0) / KEEL_NS_PER_MS;
+	pthread_join(th, NULL);
+	cr_assert_geq(ms, 100, "opened in %lld ms: the lock was not held",
+	              (long long)ms);
+	keel_db_close(db);
+	sqlite3_close(raw);
+}
