@@ -190,6 +190,12 @@ int keel__db_group_tx(keel_db_conn_t *conn,
                       int (*fn)(keel_db_conn_t *conn, void *arg), void *arg);
 /** Add the counters of `s` to `to`. */
 void keel__db_stats_add(keel_db_stats_t *to, const keel_db_stats_t *s);
+/**
+ * True (and the error recorded on `c`) when `c` is not the writer and the
+ * running handler is inside its own group-commit function: a write there
+ * would wait for the batch that waits for it.
+ */
+bool keel__db_group_self_write(keel_db_conn_t *c);
 /** Set up the group of a new database handle (nothing is opened). */
 void keel__db_group_init(keel_db_t *db);
 /** Close the writer and the lock file (an open batch is rolled back). */

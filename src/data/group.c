@@ -23,15 +23,16 @@
  * requests and queues the next batch.
  *
  * The writer lock is an flock() on "<database>-keel.lock" shared by the
- * workers: SQLite's own lock would make the others poll with sleeps of
- * milliseconds, while a blocked flock wakes as soon as the holder's
- * commit ends.  It is held from BEGIN to the end of COMMIT.
+ * workers, held from BEGIN to the end of COMMIT and polled from the side
+ * thread in steps of 20-500 us: SQLite's own busy handler would sleep
+ * whole milliseconds and block the loop while doing it.
  *
  * A function that waits inside (an offload, a sleep) keeps the writer,
- * and the task resumes when it returns.  When the engine drops the whole
- * transaction (an I/O error, a full disk) the members already in it get
- * KEEL__DB_RERUN and keel_db_tx runs them again; a failed COMMIT fails
- * every member.
+ * and the task resumes when it returns.  A member whose function failed
+ * waits for the batch too (its failure may rest on rows written before
+ * it).  When the engine drops the whole transaction (an I/O error, a full
+ * disk) the members already in it get KEEL__DB_RERUN and keel_db_tx runs
+ * them again; a failed COMMIT fails every member.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "data/driver.h"
@@ -103,21 +105,54 @@ static int writer_ready(keel_db_t *db)
 	return KEEL_OK;
 }
 
-static int lock_file(int fd, int op)
+static int unlock_file(int fd)
 {
-	while (flock(fd, op) < 0)
+	while (flock(fd, LOCK_UN) < 0)
 		if (errno != EINTR)
 			return KEEL_EIO;
 	return KEEL_OK;
 }
 
-/* Resume every member of the detached list `m` with `rc`. */
+/*
+ * The writer lock, polled: another worker's batch holds it for about a
+ * millisecond, so short sleeps hand it over quickly, and a holder that
+ * never lets go (a stopped process, a second handle on the same file in
+ * this process) costs a KEEL_ETIMEDOUT after busy_retry_ms, not a hang.
+ */
+static int lock_file(int fd, int64_t budget_ms)
+{
+	int64_t waited_us = 0, step_us = 20;
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return KEEL_OK;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return KEEL_EIO;
+		if (waited_us >= budget_ms * 1000)
+			return KEEL_ETIMEDOUT;
+		struct timespec ts = {0, step_us * 1000};
+		nanosleep(&ts, NULL);
+		waited_us += step_us;
+		if (step_us < 500)
+			step_us *= 2;
+	}
+}
+
+/*
+ * Resume every member of the detached list `m` with the batch's result
+ * `rc`.  A member whose function failed gets its own error only when the
+ * batch committed: its failure may rest on rows earlier members wrote (a
+ * unique violation), which exist only if that COMMIT did; otherwise it
+ * runs again.
+ */
 static void resume_all(keel__db_member_t *m, int rc)
 {
 	keel__db_member_t *next;
 	for (; m; m = next) {
 		next = m->next; /* read first: it may be gone once resumed */
-		keel__unpark_now(&m->park, rc);
+		int v = rc;
+		if (m->rc != KEEL_OK)
+			v = rc == KEEL_OK ? m->rc : KEEL__DB_RERUN;
+		keel__unpark_now(&m->park, v);
 	}
 }
 
@@ -144,11 +179,11 @@ static void lock_work(void *arg)
 {
 	keel_db_t *db = arg;
 	keel__db_group_t *g = &db->group;
-	int rc = lock_file(g->lock_fd, LOCK_EX);
+	int rc = lock_file(g->lock_fd, db->opts.busy_retry_ms);
 	if (rc == KEEL_OK) {
 		rc = keel__db_begin(g->writer);
 		if (rc < 0)
-			lock_file(g->lock_fd, LOCK_UN);
+			unlock_file(g->lock_fd);
 	}
 	g->side_rc = rc;
 }
@@ -157,6 +192,8 @@ static void lock_done(void *arg, bool cancelled)
 {
 	keel_db_t *db = arg;
 	keel__db_group_t *g = &db->group;
+	if (!keel__park_worker_alive())
+		return; /* torn down: its handlers are gone */
 	int rc = cancelled ? KEEL_ECLOSED : g->side_rc;
 	if (rc < 0) {
 		g->state = KEEL__GROUP_IDLE;
@@ -184,7 +221,7 @@ static void commit_work(void *arg)
 	}
 	if (db->drv->in_tx(w->h))
 		db->drv->exec(w->h, "ROLLBACK");
-	lock_file(g->lock_fd, LOCK_UN);
+	unlock_file(g->lock_fd);
 	g->side_rc = rc;
 }
 
@@ -194,6 +231,8 @@ static void commit_done(void *arg, bool cancelled)
 {
 	keel_db_t *db = arg;
 	keel__db_group_t *g = &db->group;
+	if (!keel__park_worker_alive())
+		return; /* torn down: its handlers are gone */
 	int rc = cancelled ? KEEL_ECLOSED : g->side_rc;
 	if (rc < 0 && rc != KEEL__DB_RERUN)
 		KEEL_LOG_ERROR("db: group commit on %s failed: %s", db->target,
@@ -271,6 +310,13 @@ static int run_member(keel_db_t *db, keel__db_member_t *m)
 		w->tx_depth = 1;
 		rc = m->fn(w, m->arg);
 		w->tx_depth = 0;
+		/* A cursor left open would pin an old snapshot on the writer,
+		 * and every later BEGIN would find the database busy. */
+		if (w->cursors) {
+			KEEL_LOG_WARN("db: a transaction function left a "
+			              "cursor open; closed");
+			keel__db_rows_close_all(w);
+		}
 		if (rc == KEEL_OK)
 			rc = keel__db_control(w, "RELEASE keel_member");
 	}
@@ -300,6 +346,7 @@ static void report(keel_db_conn_t *conn, const keel_db_conn_t *w,
 	        .cache_hits = w->stats.cache_hits - before->cache_hits,
 	        .cache_misses = w->stats.cache_misses - before->cache_misses};
 	keel__db_stats_add(&conn->stats, &spent);
+	/* As on any connection: the rowid of its latest INSERT, whenever. */
 	conn->last_id = w->last_id;
 	if (rc < 0 && rc != KEEL__DB_RERUN) {
 		snprintf(conn->errmsg, sizeof(conn->errmsg), "%s", w->errmsg);
@@ -307,32 +354,45 @@ static void report(keel_db_conn_t *conn, const keel_db_conn_t *w,
 	}
 }
 
+bool keel__db_group_self_write(keel_db_conn_t *c)
+{
+	keel__db_group_t *g = &c->db->group;
+	if (!g->running || c == g->writer ||
+	    !keel__park_is_mine(&g->running->park))
+		return false;
+	keel__db_set_error(c, "a write on another connection inside a "
+	                      "transaction: use the connection the function "
+	                      "is given");
+	return true;
+}
+
 int keel__db_group_tx(keel_db_conn_t *conn,
                       int (*fn)(keel_db_conn_t *conn, void *arg), void *arg)
 {
 	keel_db_t *db = conn->db;
 	keel__db_group_t *g = &db->group;
-	if (g->running && keel__park_is_mine(&g->running->park)) {
-		/* Inside its own function, on another connection: it would
-		 * wait for a batch that waits for it. */
-		keel__db_set_error(conn, "a write on another connection inside "
-		                         "a transaction: use the connection "
-		                         "the function is given");
+	/* Inside its own function, on another connection, it would wait for
+	 * a batch that waits for it. */
+	if (keel__db_group_self_write(conn))
 		return KEEL_ESTATE;
-	}
 	keel__db_member_t me = {.conn = conn, .fn = fn, .arg = arg};
 	*g->queue_tail = &me;
 	g->queue_tail = &me.next;
 	g->joined++;
 	queue_task(db);
 	intptr_t v = keel__park(&me.park);
-	if (v != TURN)
-		return (int)v; /* the batch could not start */
+	if (v != TURN) { /* the batch could not start */
+		snprintf(conn->errmsg, sizeof(conn->errmsg),
+		         "group commit: no batch could start: %s",
+		         keel_strerror((int)v));
+		return (int)v;
+	}
 	keel_db_conn_t *w = g->writer;
 	keel_db_stats_t before = w->stats;
 	me.rc = run_member(db, &me);
 	report(conn, w, &before, me.rc);
-	bool keep = me.rc == KEEL_OK && !g->lost;
+	/* Failed or not, it answers once the batch is over (resume_all). */
+	bool keep = me.rc != KEEL__DB_RERUN && !g->lost;
 	if (keep) {
 		me.next = g->done;
 		g->done = &me;
@@ -345,7 +405,7 @@ int keel__db_group_tx(keel_db_conn_t *conn,
 	if (!keep)
 		return me.rc != KEEL_OK ? me.rc : KEEL__DB_RERUN;
 	int rc = (int)keel__park(&me.park);
-	if (rc < 0 && rc != KEEL__DB_RERUN)
+	if (rc < 0 && rc != KEEL__DB_RERUN && rc != me.rc)
 		report(conn, w, &w->stats, rc);
 	return rc;
 }

@@ -91,6 +91,11 @@ static int start(keel_db_conn_t *c, const char *sql,
 	int rc = keel__db_stmt_get(c, sql, &st);
 	if (rc < 0)
 		return rc;
+	if (c->db->group.running && !c->db->drv->readonly(st->h) &&
+	    keel__db_group_self_write(c)) {
+		keel__db_stmt_put(c, st);
+		return KEEL_ESTATE;
+	}
 	rc = bind_args(c, st, args, nargs, copy);
 	if (rc == KEEL_OK)
 		rc = step_first(c, st);
@@ -165,6 +170,8 @@ int keel_db_exec_script(keel_db_conn_t *conn, const char *sql)
 {
 	if (!conn || !sql)
 		return KEEL_EINVAL;
+	if (keel__db_group_self_write(conn))
+		return KEEL_ESTATE;
 	int64_t t0 = keel_clock_now_ns();
 	int rc = keel__db_fail(conn, conn->db->drv->exec(conn->h, sql));
 	account(conn, sql, keel_clock_now_ns() - t0);

@@ -22,6 +22,8 @@ typedef struct keel__park {
 
 /** True when the caller is a worker's handler coroutine (it may park). */
 bool keel__park_possible(void);
+/** True while this process's worker is serving (false after teardown). */
+bool keel__park_worker_alive(void);
 /** True when `p` was parked by the handler that is running now. */
 bool keel__park_is_mine(const keel__park_t *p);
 /**

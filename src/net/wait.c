@@ -143,6 +143,11 @@ bool keel__park_possible(void)
 	return current_conn() != NULL;
 }
 
+bool keel__park_worker_alive(void)
+{
+	return keel__worker_self != NULL;
+}
+
 bool keel__park_is_mine(const keel__park_t *p)
 {
 	return p->conn && p->conn == current_conn();

@@ -37,8 +37,9 @@ static bool personal(const keel_req_t *req)
 	       keel_req_header(req, "Cookie", &v) == 0;
 }
 
-/* "path?query" in the arena; the decoded path, so two spellings of one
- * resource share an entry. */
+/* "path\0query" in the arena: the decoded path, so two spellings of one
+ * resource share an entry, then a NUL (which no decoded path holds) so
+ * "/a%3Fb" and "/a?b" stay apart. */
 static keel_str_t make_key(keel_req_t *req)
 {
 	keel_str_t path = keel_req_path(req), q = keel_req_query(req);
@@ -48,7 +49,7 @@ static keel_str_t make_key(keel_req_t *req)
 		return (keel_str_t){NULL, 0};
 	memcpy(p, path.ptr, path.len);
 	if (q.len) {
-		p[path.len] = '?';
+		p[path.len] = '\0';
 		memcpy(p + path.len + 1, q.ptr, q.len);
 	}
 	p[len] = '\0';

@@ -2,9 +2,10 @@
  * The server the crash-safety and group-commit tests start: acknowledged
  * writes to SQLite.  DATABASE_URL names the database; each worker opens
  * it on first use.  POST /?v=N[&sleep=MS] inserts N in a transaction that
- * may wait inside; POST /?v=N&plain=1 inserts without one; &outer=1
- * writes through the request's connection instead of the transaction's
- * (a mistake that must fail, not hang); GET / counts
+ * may wait inside; POST /?v=N&plain=1 inserts without one; &returning=1
+ * inserts through a cursor; &outer=1 writes through the request's
+ * connection instead of the transaction's and &leak=1 leaves a cursor
+ * open (mistakes that must fail or be mended, not hang); GET / counts
  * the rows; GET /?stats=1 prints this worker's group-commit counters.
  */
 #include <keel/keel.h>
@@ -37,11 +38,33 @@ static keel_db_t *worker_db(void)
 typedef struct insert {
 	int64_t v, sleep_ms;
 	keel_db_conn_t *outer; /* set: the misuse of writing through it */
+	bool returning;        /* insert with a cursor (INSERT ... RETURNING) */
+	bool leak;             /* and leave a cursor open (a misuse) */
 } insert_t;
+
+static int insert_returning(keel_db_conn_t *conn, insert_t *in)
+{
+	keel_db_rows_t *rows;
+	int rc = keel_db_query(conn,
+	                       "INSERT INTO items (v) VALUES ($1) RETURNING id",
+	                       KEEL_DB_ARGS(KEEL_DB_I64(in->v)), &rows);
+	if (rc == 0)
+		rc = keel_db_rows_next(rows) == 1 ? 0 : KEEL_EIO;
+	if (rc == 0)
+		keel_db_rows_close(rows);
+	return rc;
+}
 
 static int insert_item(keel_db_conn_t *conn, void *arg)
 {
 	insert_t *in = arg;
+	if (in->leak) {
+		keel_db_rows_t *open_rows;
+		keel_db_query(conn, "SELECT v FROM items", KEEL_DB_NOARGS,
+		              &open_rows);
+	}
+	if (in->returning)
+		return insert_returning(in->outer ? in->outer : conn, in);
 	int rc = keel_db_exec(in->outer ? in->outer : conn,
 	                      "INSERT INTO items (v) VALUES ($1)",
 	                      KEEL_DB_ARGS(KEEL_DB_I64(in->v)), NULL);
@@ -74,7 +97,9 @@ static int items(keel_req_t *req, keel_res_t *res, void *ud)
 		return keel_res_error(res, 503, "database unavailable");
 	if (keel_req_method(req) == KEEL_HTTP_POST) {
 		insert_t in = {query_int(req, "v"), query_int(req, "sleep"),
-		               query_int(req, "outer") ? conn : NULL};
+		               query_int(req, "outer") ? conn : NULL,
+		               query_int(req, "returning") != 0,
+		               query_int(req, "leak") != 0};
 		int rc =
 		        query_int(req, "plain")
 		                ? keel_db_exec(

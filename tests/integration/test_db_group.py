@@ -2,9 +2,11 @@
 transactions share COMMITs, a failing member takes nothing else with it, a
 member that waits inside holds the others back without failing them, plain
 writes join too, and two workers share the writer lock file."""
+import fcntl
 import http.client
 import os
 import threading
+import time
 
 import pytest
 
@@ -119,10 +121,66 @@ def test_two_workers_share_the_writer_lock(tmp_path):
         assert os.path.exists(f"{tmp_path}/g.db-keel.lock")
 
 
-def test_writing_through_another_connection_inside_fails_fast(one_worker):
+@pytest.mark.parametrize("how", ["outer=1", "outer=1&returning=1"])
+def test_writing_through_another_connection_inside_fails_fast(one_worker,
+                                                              how):
     port = one_worker.port
-    status, body = call(port, "POST", "/?v=77&outer=1")
+    start = time.monotonic()
+    status, body = call(port, "POST", f"/?v=77&{how}")
     assert status == 500
+    assert time.monotonic() - start < 1.0  # refused, not timed out
     # Nothing was written, and the worker still commits other work.
-    assert call(port, "POST", "/?v=78")[0] == 201
+    assert call(port, "POST", "/?v=78&returning=1")[0] == 201
     assert count(port) == 1
+
+
+def timed_post(port, path, out, key):
+    t0 = time.monotonic()
+    out[key] = (call(port, "POST", path)[0], time.monotonic() - t0)
+
+
+def test_a_failing_member_answers_only_after_its_batch_commits(one_worker):
+    """B's 409 rests on A's row, which exists only once the batch that
+    holds both commits: B must not answer before C, who keeps that batch
+    open, lets it commit."""
+    port = one_worker.port
+    out = {}
+    plan = [("d", "/?v=1&sleep=300"), ("a", "/?v=5"), ("b", "/?v=5"),
+            ("c", "/?v=6&sleep=900")]
+    threads = []
+    for key, path in plan:  # queued in this order
+        th = threading.Thread(target=timed_post, args=(port, path, out, key))
+        th.start()
+        threads.append(th)
+        time.sleep(0.05)
+    for th in threads:
+        th.join(30)
+    assert [out[k][0] for k in "dabc"] == [201, 201, 409, 201]
+    # C's function ends about 1.2 s in; B (409) waited for that COMMIT.
+    assert out["b"][1] >= 0.9, out
+
+
+def test_a_cursor_left_open_inside_is_closed_and_writes_go_on(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/g.db"}
+    with running(tmp_path, workers=2, binary="tests/apps/dbserver",
+                 env=env) as s:
+        for i in range(8):  # fresh connections: both workers leak
+            assert call(s.port, "POST", f"/?v={i}&leak=1")[0] == 201
+        codes = parallel(s.port, [f"/?v={100 + i}" for i in range(N)])
+        assert codes == [201] * N
+        assert "left a cursor open" in s.log()
+
+
+def test_a_writer_lock_held_elsewhere_times_out_then_recovers(one_worker,
+                                                              tmp_path):
+    port = one_worker.port
+    assert call(port, "POST", "/?v=1")[0] == 201  # makes the lock file
+    with open(f"{tmp_path}/g.db-keel.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        start = time.monotonic()
+        status, _ = call(port, "POST", "/?v=2")
+        waited = time.monotonic() - start
+        fcntl.flock(f, fcntl.LOCK_UN)
+    assert status == 500 and 1.5 < waited < 15, (status, waited)
+    assert call(port, "POST", "/?v=3")[0] == 201
+    assert count(port) == 2

@@ -80,6 +80,8 @@ static void setup_opts(const keel_cache_opts_t *o)
 	keel_app_use(fx.app, &fx.outer);
 	keel_route_t *r = KEEL_GET(fx.app, "/page", page);
 	keel_route_use(r, &fx.mw);
+	r = KEEL_GET(fx.app, "/item/{name}", page);
+	keel_route_use(r, &fx.mw);
 	KEEL_POST(fx.app, "/page", page);
 	fx.t = keel_test_new(fx.app);
 	cr_assert_not_null(fx.t);
@@ -171,6 +173,19 @@ Test(cache, second_get_is_served_from_memory)
 	cr_assert_eq(st.misses, 2);
 	cr_assert_eq(st.stores, 2);
 	cr_assert_eq(st.entries, 2);
+}
+
+Test(cache, an_encoded_question_mark_is_not_a_query)
+{
+	/* Path "/item/a?b" (one parameter) and path "/item/a" with query
+	 * "b" are two resources. */
+	keel_test_result_t a = get_expect("/item/a%3Fb", NULL, "MISS");
+	keel_test_result_t b = get_expect("/item/a?b", NULL, "MISS");
+	cr_assert_str_neq(a.body, b.body);
+	keel_test_result_free(&a);
+	keel_test_result_free(&b);
+	get_and_free("/item/a%3Fb", NULL, "HIT");
+	get_and_free("/item/a?b", NULL, "HIT");
 }
 
 Test(cache, head_is_answered_from_a_get_entry_but_never_stores)
