@@ -105,6 +105,9 @@ static int setup(sqlite3 *db, const char *target, const keel_db_opts_t *o)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL,
 		                  NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "PRAGMA temp_store=MEMORY", NULL, NULL,
+		                  NULL);
 	if (rc == SQLITE_OK && strcmp(mode, "wal") != 0 &&
 	    strcmp(mode, "memory") != 0)
 		KEEL_LOG_WARN("sqlite: %s runs in journal mode %s, not WAL",

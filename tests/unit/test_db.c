@@ -147,6 +147,7 @@ Test(db, file_connection_pragmas)
 	cr_assert_eq(db_int(c, "PRAGMA synchronous"), 2); /* FULL */
 	cr_assert_eq(db_int(c, "PRAGMA foreign_keys"), 1);
 	cr_assert_eq(db_int(c, "PRAGMA busy_timeout"), 50);
+	cr_assert_eq(db_int(c, "PRAGMA temp_store"), 2); /* MEMORY */
 	keel_db_release(c);
 	keel_db_close(db);
 	keel_db_opts_t o = {.sync = KEEL_DB_SYNC_NORMAL, .busy_timeout_ms = 7};
