@@ -124,8 +124,25 @@ int conduit_unavailable(keel_req_t *req, keel_res_t *res)
 	                         "is unavailable, try again");
 }
 
+/* A valid token of a user deleted since (by an administrator): writes in
+ * its name break a foreign key.  True when that is why `rc` happened. */
+static bool user_gone(keel_req_t *req, int rc)
+{
+	int64_t id = conduit_user_id(req), n = 0;
+	keel_db_conn_t *conn =
+	        id && rc == KEEL_EINVAL ? conduit_conn(req) : NULL;
+	return conn &&
+	       keel_db_query_int(conn,
+	                         "SELECT count(*) FROM users WHERE id = $1",
+	                         KEEL_DB_ARGS(KEEL_DB_I64(id)), &n) == 0 &&
+	       n == 0;
+}
+
 int conduit_db_error(keel_req_t *req, keel_res_t *res, int rc)
 {
+	if (user_gone(req, rc))
+		return keel_errors_write(req, res, 401, "token",
+		                         "user no longer exists");
 	KEEL_LOG_ERROR("request %s: database error: %s", keel_req_id(req),
 	               keel_strerror(rc));
 	return keel_errors_write(req, res, 500, "server", "internal error");

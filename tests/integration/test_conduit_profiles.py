@@ -141,3 +141,30 @@ def test_profile_reads_cost_a_constant_number_of_queries(server):
     call(server, "POST", "/api/profiles/yann/follow", token=t)
     assert queries(call(server, "GET", "/api/profiles/yann",
                         token=t)) == authed
+
+
+def test_a_deleted_users_token_is_401_not_500(server):
+    """An administrator removed the account; its token still verifies,
+    but every write in its name is refused as unauthenticated."""
+    import sqlite3
+    token = register(server, "gone1")
+    register(server, "stays1")
+    art = call(server, "POST", "/api/articles", {"article": {
+        "title": "Before", "description": "d", "body": "b"}},
+        token=register(server, "author1"))
+    assert art.status == 201
+    slug = art.json["article"]["slug"]
+    db = sqlite3.connect(str(server.dir / "c.db"), timeout=10)
+    db.execute("DELETE FROM users WHERE username = 'gone1'")
+    db.commit()
+    db.close()
+    for method, path, body in [
+            ("POST", "/api/profiles/stays1/follow", None),
+            ("POST", f"/api/articles/{slug}/favorite", None),
+            ("POST", f"/api/articles/{slug}/comments",
+             {"comment": {"body": "x"}}),
+            ("POST", "/api/articles", {"article": {
+                "title": "t", "description": "d", "body": "b"}})]:
+        r = call(server, method, path, body, token=token)
+        assert r.status == 401, (path, r.status, r.body)
+        assert r.json == {"errors": {"token": ["user no longer exists"]}}
