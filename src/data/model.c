@@ -15,6 +15,7 @@
 
 #include "keel/buf.h"
 #include "keel/model.h"
+#include "data/sqlbuf.h"
 
 enum sql_kind { SQL_GET = 1, SQL_LIST, SQL_INSERT, SQL_UPDATE, SQL_DELETE };
 
@@ -366,30 +367,6 @@ static int put(keel_buf_t *b, const char *s)
 	return keel_buf_append_str(b, keel_str_from_cstr(s));
 }
 
-/* An identifier already validated against the model, double-quoted. */
-static int put_ident(keel_buf_t *b, const char *name)
-{
-	int rc = keel_buf_append_char(b, '"');
-	if (!rc)
-		rc = put(b, name);
-	if (!rc)
-		rc = keel_buf_append_char(b, '"');
-	return rc;
-}
-
-/* "$n", written digit by digit: no format string ever touches SQL. */
-static int put_param(keel_buf_t *b, size_t n)
-{
-	char d[24];
-	size_t i = sizeof(d);
-	do {
-		d[--i] = (char)('0' + n % 10);
-		n /= 10;
-	} while (n);
-	d[--i] = '$';
-	return keel_buf_append(b, d + i, sizeof(d) - i);
-}
-
 /* "a", "b", ... for every field, or for the listed field indexes. */
 static int put_columns(keel_buf_t *b, const keel_model_t *m,
                        const uint8_t *cols, size_t n)
@@ -399,7 +376,8 @@ static int put_columns(keel_buf_t *b, const keel_model_t *m,
 		if (i)
 			rc = put(b, ", ");
 		if (!rc)
-			rc = put_ident(b, m->fields[cols ? cols[i] : i].name);
+			rc = keel__sql_ident(
+			        b, m->fields[cols ? cols[i] : i].name);
 	}
 	return rc;
 }
@@ -413,9 +391,9 @@ static int put_pk_where(keel_buf_t *b, const keel_model_t *m, size_t first)
 		if (!m->fields[i].pk)
 			continue;
 		rc = more ? put(b, " AND ") : 0;
-		rc = rc ? rc : put_ident(b, m->fields[i].name);
+		rc = rc ? rc : keel__sql_ident(b, m->fields[i].name);
 		rc = rc ? rc : put(b, " = ");
-		rc = rc ? rc : put_param(b, first++);
+		rc = rc ? rc : keel__sql_param(b, first++);
 		more = true;
 	}
 	return rc;
@@ -430,7 +408,7 @@ static int put_select(keel_buf_t *b, const keel_model_t *m)
 	if (!rc)
 		rc = put(b, " FROM ");
 	if (!rc)
-		rc = put_ident(b, m->table);
+		rc = keel__sql_ident(b, m->table);
 	return rc;
 }
 
@@ -441,7 +419,7 @@ static int put_order(keel_buf_t *b, const keel_model_t *m, int order, bool desc)
 	int rc = put(b, " ORDER BY ");
 	bool first = true;
 	if (order >= 0) {
-		rc = rc ? rc : put_ident(b, m->fields[order].name);
+		rc = rc ? rc : keel__sql_ident(b, m->fields[order].name);
 		rc = rc ? rc : put(b, dir);
 		first = false;
 	}
@@ -449,7 +427,7 @@ static int put_order(keel_buf_t *b, const keel_model_t *m, int order, bool desc)
 		if (!m->fields[i].pk || (int)i == order)
 			continue;
 		rc = first ? 0 : put(b, ", ");
-		rc = rc ? rc : put_ident(b, m->fields[i].name);
+		rc = rc ? rc : keel__sql_ident(b, m->fields[i].name);
 		rc = rc ? rc : put(b, dir);
 		first = false;
 	}
@@ -460,7 +438,7 @@ static int write_insert(keel_buf_t *b, const keel_model_t *m,
                         const struct sql_key *k)
 {
 	int rc = put(b, "INSERT INTO ");
-	rc = rc ? rc : put_ident(b, m->table);
+	rc = rc ? rc : keel__sql_ident(b, m->table);
 	if (k->n == 0)
 		return rc ? rc : put(b, " DEFAULT VALUES");
 	rc = rc ? rc : put(b, " (");
@@ -468,7 +446,7 @@ static int write_insert(keel_buf_t *b, const keel_model_t *m,
 	rc = rc ? rc : put(b, ") VALUES (");
 	for (size_t i = 0; i < k->n && !rc; i++) {
 		rc = i ? put(b, ", ") : 0;
-		rc = rc ? rc : put_param(b, i + 1);
+		rc = rc ? rc : keel__sql_param(b, i + 1);
 	}
 	return rc ? rc : put(b, ")");
 }
@@ -477,13 +455,13 @@ static int write_update(keel_buf_t *b, const keel_model_t *m,
                         const struct sql_key *k)
 {
 	int rc = put(b, "UPDATE ");
-	rc = rc ? rc : put_ident(b, m->table);
+	rc = rc ? rc : keel__sql_ident(b, m->table);
 	rc = rc ? rc : put(b, " SET ");
 	for (size_t i = 0; i < k->n && !rc; i++) {
 		rc = i ? put(b, ", ") : 0;
-		rc = rc ? rc : put_ident(b, m->fields[k->cols[i]].name);
+		rc = rc ? rc : keel__sql_ident(b, m->fields[k->cols[i]].name);
 		rc = rc ? rc : put(b, " = ");
-		rc = rc ? rc : put_param(b, i + 1);
+		rc = rc ? rc : keel__sql_param(b, i + 1);
 	}
 	return rc ? rc : put_pk_where(b, m, k->n + 1);
 }
@@ -505,7 +483,7 @@ static int write_sql(keel_buf_t *b, const keel_model_t *m,
 	case SQL_UPDATE: return write_update(b, m, k);
 	case SQL_DELETE:
 		rc = put(b, "DELETE FROM ");
-		rc = rc ? rc : put_ident(b, m->table);
+		rc = rc ? rc : keel__sql_ident(b, m->table);
 		return rc ? rc : put_pk_where(b, m, 1);
 	}
 	return KEEL_EINVAL;

@@ -17,6 +17,7 @@
 
 #include "keel/buf.h"
 #include "keel/model.h"
+#include "data/sqlbuf.h"
 
 /* A parent id and where it sits in the caller's array, sorted by id so a
  * row's key finds its parent by binary search. */
@@ -33,31 +34,9 @@ static int put(keel_buf_t *b, const char *s)
 /* "table"."column": both names come from registered models. */
 static int put_col(keel_buf_t *b, const char *table, const char *col)
 {
-	int rc = put(b, "\"");
-	rc = rc ? rc : put(b, table);
-	rc = rc ? rc : put(b, "\".\"");
-	rc = rc ? rc : put(b, col);
-	return rc ? rc : put(b, "\"");
-}
-
-static int put_quoted(keel_buf_t *b, const char *name)
-{
-	int rc = put(b, "\"");
-	rc = rc ? rc : put(b, name);
-	return rc ? rc : put(b, "\"");
-}
-
-/* "$n" without a format string, as in model.c. */
-static int put_param(keel_buf_t *b, size_t n)
-{
-	char d[24];
-	size_t i = sizeof(d);
-	do {
-		d[--i] = (char)('0' + n % 10);
-		n /= 10;
-	} while (n);
-	d[--i] = '$';
-	return keel_buf_append(b, d + i, sizeof(d) - i);
+	int rc = keel__sql_ident(b, table);
+	rc = rc ? rc : keel_buf_append_char(b, '.');
+	return rc ? rc : keel__sql_ident(b, col);
 }
 
 /* Every field of `m`, qualified by `qual`, comma-separated. */
@@ -132,11 +111,11 @@ static int write_join(keel_buf_t *b, const keel_model_t *m,
 	rc = rc ? rc : put(b, ", ");
 	rc = rc ? rc : put_fields(b, t, r->name);
 	rc = rc ? rc : put(b, " FROM ");
-	rc = rc ? rc : put_quoted(b, m->table);
+	rc = rc ? rc : keel__sql_ident(b, m->table);
 	rc = rc ? rc : put(b, fk->nullable ? " LEFT JOIN " : " INNER JOIN ");
-	rc = rc ? rc : put_quoted(b, t->table);
+	rc = rc ? rc : keel__sql_ident(b, t->table);
 	rc = rc ? rc : put(b, " AS ");
-	rc = rc ? rc : put_quoted(b, r->name);
+	rc = rc ? rc : keel__sql_ident(b, r->name);
 	rc = rc ? rc : put(b, " ON ");
 	rc = rc ? rc : put_col(b, r->name, tcol);
 	rc = rc ? rc : put(b, " = ");
@@ -209,7 +188,7 @@ static int write_in(keel_buf_t *b, const keel_prefetch_query_t *q, size_t k)
 	rc = rc ? rc : put(b, " IN (");
 	for (size_t i = 0; i < k && !rc; i++) {
 		rc = i ? put(b, ", ") : 0;
-		rc = rc ? rc : put_param(b, q->nargs + i + 1);
+		rc = rc ? rc : keel__sql_param(b, q->nargs + i + 1);
 	}
 	rc = rc ? rc : put(b, ")");
 	if (!rc && q->tail && *q->tail) {
@@ -304,7 +283,7 @@ static int write_direct(keel_buf_t *head, keel_buf_t *tail,
 	rc = rc ? rc : put(head, ", ");
 	rc = rc ? rc : put_col(head, t->table, key);
 	rc = rc ? rc : put(head, " FROM ");
-	rc = rc ? rc : put_quoted(head, t->table);
+	rc = rc ? rc : keel__sql_ident(head, t->table);
 	rc = rc ? rc : put(head, " WHERE ");
 	rc = rc ? rc : put_col(head, t->table, key);
 	rc = rc ? rc : put(tail, "ORDER BY ");
@@ -333,9 +312,9 @@ static int write_through(keel_buf_t *head, keel_buf_t *tail,
 	rc = rc ? rc : put(head, ", ");
 	rc = rc ? rc : put_col(head, r->through, r->fk);
 	rc = rc ? rc : put(head, " FROM ");
-	rc = rc ? rc : put_quoted(head, r->through);
+	rc = rc ? rc : keel__sql_ident(head, r->through);
 	rc = rc ? rc : put(head, " INNER JOIN ");
-	rc = rc ? rc : put_quoted(head, t->table);
+	rc = rc ? rc : keel__sql_ident(head, t->table);
 	rc = rc ? rc : put(head, " ON ");
 	rc = rc ? rc : put_col(head, t->table, pk);
 	rc = rc ? rc : put(head, " = ");
