@@ -387,20 +387,13 @@ static int request_begin(keel_conn_t *c, size_t len)
 	keel_req_t *r = &c->req;
 	size_t n = r->head.header_count;
 	keel_http_header_t *h = keel_arena_calloc(&r->arena, n + 1, sizeof(*h));
-	char *path = keel_arena_alloc(&r->arena, r->head.path.len + 1);
-	if (!h || !path)
+	if (!h)
 		return 500;
 	memcpy(h, w->scratch_headers, n * sizeof(*h));
 	r->head.headers = h;
-	size_t plen = 0;
-	if (r->head.form == KEEL_HTTP_FORM_ASTERISK) {
-		path[0] = '*';
-		plen = 1;
-	} else if (keel_http_path_decode(r->head.path, path, r->head.path.len,
-	                                 &plen) < 0) {
-		return 400;
-	}
-	r->path = (keel_str_t){path, plen};
+	int status = keel__req_decode_path(r);
+	if (status)
+		return status;
 	c->in_pos += len;
 	keel__req_reset_layers(r);
 	r->start_ns = keel_clock_cached_ns();

@@ -206,6 +206,12 @@ void keel__access_flush(keel_worker_t *w);
 
 /** Clear the per-request state of the layers above (auth, validation). */
 void keel__req_reset_layers(keel_req_t *req);
+/**
+ * Set req->path from the parsed head: "*" for the asterisk form, else the
+ * percent-decoded path, in the request's arena.  0, or the status to
+ * refuse the request with (400 for a path that does not decode, 500).
+ */
+int keel__req_decode_path(keel_req_t *req);
 
 /** The resolved client address of a request on `c` (X-Forwarded-For). */
 keel_ip_t keel__client_addr(keel_worker_t *w, keel_conn_t *c);

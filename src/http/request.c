@@ -127,6 +127,23 @@ keel_ip_t keel__client_addr(keel_worker_t *w, keel_conn_t *c)
  * released with the request's arena (session, database, timing) clears
  * itself through arena cleanups.
  */
+int keel__req_decode_path(keel_req_t *r)
+{
+	char *path = keel_arena_alloc(&r->arena, r->head.path.len + 1);
+	size_t plen = 0;
+	if (!path)
+		return 500;
+	if (r->head.form == KEEL_HTTP_FORM_ASTERISK) {
+		path[0] = '*';
+		plen = 1;
+	} else if (keel_http_path_decode(r->head.path, path, r->head.path.len,
+	                                 &plen) < 0) {
+		return 400;
+	}
+	r->path = (keel_str_t){path, plen};
+	return 0;
+}
+
 void keel__req_reset_layers(keel_req_t *req)
 {
 	req->auth = NULL;

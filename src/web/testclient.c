@@ -180,18 +180,9 @@ static int prepare(keel_test_t *t, const char *body, size_t len)
 	                                t->hdrs, t->limits.max_fields, &status);
 	if (n < 0 || (size_t)n != b->len)
 		return status ? status : 400; /* a CRLF smuggled in a field */
-	char *path = keel_arena_alloc(&r->arena, r->head.path.len + 1);
-	size_t plen = 0;
-	if (!path)
-		return 500;
-	if (r->head.form == KEEL_HTTP_FORM_ASTERISK) {
-		path[0] = '*';
-		plen = 1;
-	} else if (keel_http_path_decode(r->head.path, path, r->head.path.len,
-	                                 &plen) < 0) {
-		return 400;
-	}
-	r->path = (keel_str_t){path, plen};
+	status = keel__req_decode_path(r);
+	if (status)
+		return status;
 	r->conn = NULL;
 	r->start_ns = keel_clock_now_ns();
 	snprintf(r->id, sizeof(r->id), "test-%llx",
