@@ -50,18 +50,7 @@ token=$(curl -s -H 'Content-Type: application/json' -d \
 	"$base/api/users/login" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 [ -n "$token" ] || { echo "bench/conduit: login failed" >&2; exit 2; }
 
-cat >"$tmp/post.lua" <<LUA
-local n = 0
-local id = tostring(math.random(1, 1000000000))
-request = function()
-	n = n + 1
-	local body = '{"article":{"title":"bench ' .. id .. ' ' .. n ..
-		'","description":"d","body":"b","tagList":["bench","perf"]}}'
-	return wrk.format("POST", "/api/articles", {
-		["Content-Type"] = "application/json",
-		["Authorization"] = "Token $token"}, body)
-end
-LUA
+export CONDUIT_TOKEN="$token" # read by post.lua
 
 run() { # name, path, [wrk args...]
 	local name=$1 path=$2
@@ -80,4 +69,4 @@ echo "conduit: $workers workers, $conns connections, ${secs}s each"
 run "GET /api/articles" "/api/articles"
 run "GET /api/articles/{slug}" "/api/articles/seeded-article-5000"
 run "GET /api/tags" "/api/tags"
-run "POST /api/articles" "/api/articles" -s "$tmp/post.lua"
+run "POST /api/articles" "/api/articles" -s "$root/bench/conduit/post.lua"

@@ -124,23 +124,12 @@ for server in keel keel_nocache fastapi django; do
 			'{"user":{"email":"user1@example.com","password":"password123"}}' \
 			"$base/api/users/login" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 		[ -n "$token" ] || { echo "bench/peers: login failed" >&2; exit 2; }
-		cat >"$tmp/post.lua" <<LUA
-local n = 0
-local id = tostring(math.random(1, 1000000000))
-request = function()
-	n = n + 1
-	local body = '{"article":{"title":"bench ' .. id .. ' ' .. n ..
-		'","description":"d","body":"b","tagList":["bench","perf"]}}'
-	return wrk.format("POST", "/api/articles", {
-		["Content-Type"] = "application/json",
-		["Authorization"] = "Token $token"}, body)
-end
-LUA
+		export CONDUIT_TOKEN="$token" # read by post.lua
 	fi
 	run $server "GET /api/articles" "/api/articles"
 	run $server "GET /api/articles/{slug}" "/api/articles/seeded-article-5000"
 	run $server "GET /api/tags" "/api/tags"
-	run $server "POST /api/articles" "/api/articles" -s "$tmp/post.lua"
+	run $server "POST /api/articles" "/api/articles" -s "$root/bench/conduit/post.lua"
 	stop
 done
 
